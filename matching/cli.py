@@ -1,0 +1,161 @@
+"""Command line: ``python -m matching`` or ``expe-match`` (match, batch, evaluate)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from .filters import MatchFilters
+from .loading import DataError
+from .resources import data_path
+
+__all__ = ["main"]
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _matcher(args: argparse.Namespace):
+    from .engine import build_matcher_from_file
+    from .persistence import load_or_build
+
+    if args.index_dir:
+        return load_or_build(args.profiles, args.index_dir, log=_log)
+    return build_matcher_from_file(args.profiles)
+
+
+def _filters(args: argparse.Namespace) -> MatchFilters:
+    return MatchFilters(domains=tuple(args.domain or ()), languages=tuple(getattr(args, "language", None) or ()),
+                        countries=tuple(getattr(args, "country", None) or ()),
+                        as_of=args.as_of or date.today(), include_expired=args.include_expired)
+
+
+def _cmd_match(args: argparse.Namespace) -> int:
+    matcher = _matcher(args)
+    result = matcher.search(args.text, _filters(args), top_k=args.top_k, max_per_holder=args.max_per_holder)
+    profiles = matcher.index.profiles_
+    if args.json:
+        payload = {
+            "language": result.language.code, "language_confidence": result.language.confidence,
+            "results": [{
+                "rank": m.rank, "expert_id": m.expert_id, "score": round(m.score, 4),
+                "holder": profiles.at[m.row, "holder"], "title": profiles.at[m.row, "title"],
+                "domains": list(profiles.at[m.row, "domains"]),
+                "label_end": profiles.at[m.row, "label_end"].date().isoformat(),
+                "matched_terms": [t.label() for t in m.matched_terms],
+            } for m in result.matches],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    print(f"language: {result.language.code} ({result.language.confidence:.2f})")
+    if not result.matches:
+        print("no matching profile")
+    for m in result.matches:
+        p = profiles.iloc[m.row]
+        print(f"{m.rank:>2}. {m.score:.3f}  {m.expert_id}  {p['title']}")
+        print(f"    {p['holder']} ({p['holder_type']}, {p['region']}) · {', '.join(p['domains'])} · "
+              f"label until {p['label_end'].date().isoformat()}")
+        print(f"    matched: {', '.join(t.label() for t in m.matched_terms)}")
+    return 0
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    matcher = _matcher(args)
+    summary = run_batch(matcher, args.requests, args.out, _filters(args), top_k=args.top_k,
+                        block_size=args.block_size, workers=args.workers, progress=not args.quiet)
+    _log(f"{summary} -> {args.out}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .evaluation import evaluate
+    from .loading import load_qrels, load_requests
+
+    matcher = _matcher(args)
+    report = evaluate(matcher, load_requests(args.requests), load_qrels(args.qrels), _filters(args))
+    with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 120):
+        print(report.summary().to_string())
+        print()
+        print("by request language:")
+        print(report.summary("language").to_string())
+        if report.per_request["group"].astype(bool).any():
+            print()
+            print("by request group:")
+            print(report.summary("group").to_string())
+    if args.per_request:
+        report.per_request.to_csv(args.per_request, index=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="expe-match", description="EXPE-CT Match: rank labelled expertise profiles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, index_default: str | None) -> None:
+        p.add_argument("--profiles", type=Path, default=data_path("profiles.jsonl"),
+                       help="profiles file, JSON Lines or CSV (default: the bundled profiles)")
+        p.add_argument("--as-of", type=_date, default=None, help="label validity date (default: today)")
+        p.add_argument("--include-expired", action="store_true", help="also return expired labels")
+        p.add_argument("--domain", action="append", metavar="CODE", help="keep profiles of this domain (repeatable)")
+        p.add_argument("--index-dir", default=index_default,
+                       help="folder of the saved index, reused while profiles are unchanged"
+                            + (f" (default: {index_default})" if index_default else " (default: build in memory)"))
+
+    p = sub.add_parser("match", help="rank profiles for one request")
+    p.add_argument("text", help="the request text")
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--language", action="append", metavar="CODE", help="experts working in this language")
+    p.add_argument("--country", action="append", metavar="CODE", help="experts with experience in this country")
+    p.add_argument("--max-per-holder", type=int, default=None, help="at most this many results per holder")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    common(p, "var/index")
+    p.set_defaults(func=_cmd_match)
+
+    p = sub.add_parser("batch", help="match a backlog of requests into a CSV or JSON Lines file")
+    p.add_argument("--requests", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path, help="output file (.csv, or .jsonl for JSON Lines)")
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--block-size", type=int, default=1024, help="requests scored together")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: usable cores, at most 4)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    common(p, None)
+    p.set_defaults(func=_cmd_batch)
+
+    p = sub.add_parser("evaluate", help="ranking quality against graded judgments")
+    p.add_argument("--requests", required=True, type=Path)
+    p.add_argument("--qrels", required=True, type=Path, help="TSV: request_id, profile_id, grade")
+    p.add_argument("--per-request", type=Path, default=None, help="also write per-request metrics to this CSV")
+    common(p, None)
+    p.set_defaults(func=_cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "top_k", 1) < 1:
+        _log("error: --top-k must be at least 1")
+        return 2
+    try:
+        return args.func(args)
+    except DataError as exc:
+        _log(f"error: {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Assembling a ready-to-use :class:`Matcher` from profiles and the bundled lexicons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .domain_prior import DomainPrior
+from .index import ProfileIndex
+from .lexicon import load_glossary, load_thesaurus
+from .loading import load_profiles
+from .query import QueryAnalyzer
+from .ranking import Matcher
+from .resources import data_path
+
+__all__ = ["build_matcher", "build_matcher_from_file", "lexicon_files"]
+
+
+def lexicon_files() -> dict[str, Path]:
+    """The lexicon files the engine uses (those present in the data folder)."""
+    files = {"glossary": data_path("glossary.csv"), "thesaurus": data_path("thesaurus.csv")}
+    return {name: path for name, path in files.items() if path.exists()}
+
+
+def build_matcher(profiles: pd.DataFrame, *, use_glossary: bool = True, use_thesaurus: bool = True,
+                  use_domain_prior: bool = True, prior_weight: float = 0.25,
+                  explain_terms: int = 5) -> Matcher:
+    """Fit the index, the query analyser and the domain prior on ``profiles``."""
+    index = ProfileIndex().fit(profiles)
+    files = lexicon_files()
+    glossary = load_glossary(files["glossary"]) if use_glossary and "glossary" in files else None
+    thesaurus = load_thesaurus(files["thesaurus"]) if use_thesaurus and "thesaurus" in files else None
+    analyzer = QueryAnalyzer(glossary=glossary, thesaurus=thesaurus).fit(index)
+    prior = DomainPrior().fit(index) if use_domain_prior else None
+    return Matcher(index, analyzer, prior, prior_weight=prior_weight, explain_terms=explain_terms)
+
+
+def build_matcher_from_file(path: str | Path, **options) -> Matcher:
+    """Load profiles from ``path`` (JSON Lines or CSV) and build a matcher on them."""
+    return build_matcher(load_profiles(path), **options)

@@ -1,0 +1,62 @@
+"""Filters on profiles: domains, languages, countries, holder types, regions, label validity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from .index import ProfileIndex
+from .taxonomy import canonical_region, domain_codes
+
+__all__ = ["MatchFilters"]
+
+
+@dataclass(frozen=True)
+class MatchFilters:
+    """Which profiles may be returned.
+
+    Each list filter keeps profiles having at least one of the listed values; an empty list
+    means no constraint. Labels not valid on ``as_of`` (default: today) are excluded unless
+    ``include_expired`` is set, in which case labels not yet started are excluded still.
+    """
+
+    domains: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    countries: Sequence[str] = ()
+    regions: Sequence[str] = ()
+    holder_types: Sequence[str] = ()
+    as_of: date | None = None
+    include_expired: bool = False
+
+    def as_of_date(self) -> date:
+        return self.as_of or date.today()
+
+    def mask(self, index: ProfileIndex) -> np.ndarray:
+        """Boolean array of shape (n_profiles,): True where a profile passes every filter."""
+        as_of = np.datetime64(self.as_of_date(), "D")
+        keep = index.label_start_ <= as_of
+        if not self.include_expired:
+            keep &= as_of <= index.label_end_
+        if self.domains:
+            codes = domain_codes()
+            wanted = [codes.index(c.upper()) for c in self.domains if c.upper() in codes]
+            keep &= index.domain_matrix_[:, wanted].any(axis=1) if wanted else False
+        if self.languages:
+            keep &= _any_of(index.languages_, index.language_matrix_, [c.lower() for c in self.languages])
+        if self.countries:
+            keep &= _any_of(index.countries_, index.country_matrix_, [c.upper() for c in self.countries])
+        if self.regions:
+            keep &= np.isin(index.regions_, [canonical_region(r) for r in self.regions])
+        if self.holder_types:
+            keep &= np.isin(index.holder_types_, [h.lower() for h in self.holder_types])
+        return keep
+
+
+def _any_of(codes: dict[str, int], matrix, wanted: list[str]) -> np.ndarray:
+    columns = [codes[c] for c in wanted if c in codes]
+    if not columns:
+        return np.zeros(matrix.shape[0], dtype=bool)
+    return np.asarray(matrix[:, columns].sum(axis=1)).ravel() > 0

@@ -1,0 +1,57 @@
+"""Language detection of request text (py3langid: offline, model shipped in the package)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+__all__ = ["DetectedLanguage", "detect_language", "CROSS_LINGUAL", "LANGUAGE_NAMES_FR"]
+
+#: Languages whose requests are mapped into French through the glossary.
+CROSS_LINGUAL = frozenset({"en", "es", "pt"})
+#: Languages the detector chooses among: those foreign authorities write in, and neighbours
+#: that short texts are confused with. Restricting the set makes short texts far more reliable.
+CANDIDATES = ("fr", "en", "es", "pt", "ar", "it", "de", "nl", "ro", "ca", "ru", "uk", "zh", "vi",
+              "tr", "pl", "el", "he", "fa", "hy", "ka", "ja", "ko", "th", "km", "sw", "ht", "mg")
+#: Below this confidence, the request is treated as French (the programme's default).
+MIN_CONFIDENCE = 0.5
+LANGUAGE_NAMES_FR = {
+    "fr": "français", "en": "anglais", "es": "espagnol", "pt": "portugais", "ar": "arabe",
+    "it": "italien", "de": "allemand", "nl": "néerlandais", "ro": "roumain", "ca": "catalan",
+    "ru": "russe", "uk": "ukrainien", "zh": "chinois", "vi": "vietnamien", "tr": "turc",
+    "pl": "polonais", "el": "grec", "he": "hébreu", "fa": "persan", "hy": "arménien",
+    "ka": "géorgien", "ja": "japonais", "ko": "coréen", "th": "thaï", "km": "khmer",
+    "sw": "swahili", "ht": "créole haïtien", "mg": "malgache",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedLanguage:
+    """ISO 639-1 code and the detector's probability for it, in [0, 1]."""
+
+    code: str
+    confidence: float
+
+    @property
+    def supported(self) -> bool:
+        """True when matching is reliable for this language (French or glossary-mapped)."""
+        return self.code == "fr" or self.code in CROSS_LINGUAL
+
+
+@cache
+def _identifier() -> LanguageIdentifier:
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(CANDIDATES))
+    return identifier
+
+
+def detect_language(text: str) -> DetectedLanguage:
+    """Detect the language of ``text``; uncertain or empty text counts as French."""
+    if not text or not any(ch.isalpha() for ch in text):
+        return DetectedLanguage("fr", 0.0)
+    code, probability = _identifier().classify(text[:5000])
+    if probability < MIN_CONFIDENCE:
+        return DetectedLanguage("fr", round(float(1 - probability), 3))
+    return DetectedLanguage(str(code), round(float(probability), 3))

@@ -1,0 +1,129 @@
+"""Phrase lexicons that rewrite request words into the profiles' vocabulary.
+
+Two lexicons use the same machinery:
+
+- the **glossary** (``data/glossary.csv``: ``lang,term,french``) maps English, Spanish and
+  Portuguese terms, multi-word ones included, to French;
+- the **thesaurus** (``data/thesaurus.csv``: ``domain,technical,everyday``) maps everyday
+  French expressions ("tas d'ordures brûlés") to the technical terms of labelling dossiers
+  ("décharge sauvage").
+
+Entries are matched on analysed terms (folded, stop words removed, stemmed), so inflection,
+accents and little words do not get in the way; the longest entry wins at each position.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .text import Analyzer, get_analyzer
+
+__all__ = ["Expansion", "PhraseLexicon", "load_glossary", "load_thesaurus"]
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """One lexicon hit: the request's words ``source`` stand for ``target`` (French terms)."""
+
+    source: str
+    target: str
+    target_terms: tuple[str, ...]
+    start: int
+    end: int
+
+
+class PhraseLexicon:
+    """Longest-match phrase lookup over analysed term sequences.
+
+    Parameters
+    ----------
+    entries : iterable of (source phrase, target phrase)
+        Phrases are plain text; sources are analysed in ``source_language``, targets in French.
+    source_language : str
+        ISO 639-1 code of the source phrases.
+    max_terms : int, default 6
+        Entries longer than this (in analysed terms) are ignored.
+    """
+
+    def __init__(self, entries: Iterable[tuple[str, str]], source_language: str, max_terms: int = 6) -> None:
+        self.source_language = source_language
+        self.max_terms = max_terms
+        self._entries = list(entries)
+        self.fit()
+
+    def fit(self) -> PhraseLexicon:
+        source = get_analyzer(self.source_language)
+        french = get_analyzer("fr")
+        table: dict[tuple[str, ...], list[tuple[str, str, tuple[str, ...]]]] = {}
+        for src, dst in self._entries:
+            key = tuple(source(src))
+            target_terms = tuple(dict.fromkeys(french(dst)))
+            if not key or not target_terms or len(key) > self.max_terms:
+                continue
+            # A phrase made mostly of little words ("qui doit faire quoi") loses its meaning
+            # once they are removed; matching its one remaining word would fire everywhere.
+            if 2 * len(key) < len(source.words(src)):
+                continue
+            table.setdefault(key, []).append((src, dst, target_terms))
+        self.table_ = table
+        self.first_terms_ = frozenset(k[0] for k in table)
+        self.longest_ = max((len(k) for k in table), default=0)
+        return self
+
+    def __len__(self) -> int:
+        return len(self.table_)
+
+    def find(self, terms: Sequence[str]) -> list[Expansion]:
+        """All non-overlapping longest matches in a sequence of analysed terms, left to right."""
+        hits: list[Expansion] = []
+        i, n = 0, len(terms)
+        firsts, table = self.first_terms_, self.table_
+        while i < n:
+            if terms[i] in firsts:
+                for length in range(min(self.longest_, n - i), 0, -1):
+                    found = table.get(tuple(terms[i:i + length]))
+                    if found:
+                        for src, dst, target_terms in found:
+                            hits.append(Expansion(src, dst, target_terms, i, i + length))
+                        i += length
+                        break
+                else:
+                    i += 1
+            else:
+                i += 1
+        return hits
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def load_glossary(path: Path) -> dict[str, PhraseLexicon]:
+    """Bilingual glossary by source language: ``{"en": PhraseLexicon, ...}``."""
+    by_language: dict[str, list[tuple[str, str]]] = {}
+    for row in _read_csv(path):
+        lang, term, french = (row.get(k, "").strip() for k in ("lang", "term", "french"))
+        if lang and term and french:
+            by_language.setdefault(lang.lower(), []).append((term, french))
+    return {lang: PhraseLexicon(entries, lang) for lang, entries in by_language.items()}
+
+
+def load_thesaurus(path: Path) -> PhraseLexicon:
+    """French everyday-to-technical thesaurus: each everyday phrase points to its set's terms."""
+    entries: list[tuple[str, str]] = []
+    for row in _read_csv(path):
+        technical = [t.strip() for t in row.get("technical", "").split("|") if t.strip()]
+        everyday = [t.strip() for t in row.get("everyday", "").split("|") if t.strip()]
+        for phrase in everyday:
+            for term in technical:
+                entries.append((phrase, term))
+    return PhraseLexicon(entries, "fr")
+
+
+def analyzer_for(language: str) -> Analyzer:
+    """The analyser used for request words in ``language``."""
+    return get_analyzer(language)

@@ -1,0 +1,425 @@
+"""Loading and validation of profiles, requests and judgments (JSON Lines or CSV).
+
+Every loader is all-or-nothing: it reads and checks the whole input, then returns it, or
+raises :class:`DataError` listing each problem with its file, line and field. Input is
+UTF-8 (a BOM is tolerated); a file that is not valid UTF-8 is read as Windows-1252, the
+encoding Excel uses for CSV in France. CSV files may use ``,`` ``;`` or tab separators.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+import pycountry
+
+from .taxonomy import HOLDER_TYPES, canonical_region, domain_codes
+
+__all__ = [
+    "DataError", "Problem", "LABEL_YEARS", "PROFILE_FIELDS", "REQUEST_FIELDS",
+    "read_records", "validate_profile", "validate_request", "profiles_frame",
+    "load_profiles", "load_requests", "load_qrels", "iter_request_blocks", "label_end_default",
+]
+
+LABEL_YEARS = 3
+PROFILE_FIELDS = ("id", "holder", "holder_type", "region", "title", "description", "domains",
+                  "languages", "countries", "label_start", "label_end", "contact")
+PROFILE_REQUIRED = ("id", "holder", "holder_type", "region", "title", "description", "domains",
+                    "label_start")
+REQUEST_FIELDS = ("id", "text", "requester", "country", "language", "received", "group")
+REQUEST_REQUIRED = ("id", "text")
+MAX_ID_LENGTH = 200
+MAX_PROBLEMS = 50  # enough to fix a file in one go, without flooding a terminal
+
+_LANGUAGES = frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+# XK (Kosovo) is user-assigned in ISO 3166 but in common use.
+_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input: where, which field, and why."""
+
+    source: str
+    line: int | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.source + (f", line {self.line}" if self.line is not None else "")
+        return f"{where}, field '{self.field}': {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class DataError(ValueError):
+    """Raised when an input is rejected; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        shown = "\n".join(f"  - {p}" for p in problems[:10])
+        more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
+        super().__init__(f"{len(problems)} problem(s) in input:\n{shown}{more}")
+
+    @classmethod
+    def single(cls, source: str, line: int | None, field: str | None, message: str) -> DataError:
+        return cls([Problem(source, line, field, message)])
+
+
+# ---------------------------------------------------------------------------- raw reading
+def _decode(raw: IO[bytes], source: str) -> IO[str]:
+    """Text view of a seekable binary stream: UTF-8 (BOM tolerated), else Windows-1252."""
+    head = raw.read(65536)
+    raw.seek(0)
+    if b"\x00" in head:
+        raise DataError.single(source, None, None, "binary file (NUL bytes): expected UTF-8 text, CSV or JSON Lines")
+    encoding = "utf-8-sig"
+    try:
+        # The probe may cut a multi-byte character at its end: decode incrementally.
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        encoding = "cp1252"
+    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+
+
+def _lines(text: IO[str], source: str) -> Iterator[str]:
+    try:
+        yield from text
+    except UnicodeDecodeError:
+        raise DataError.single(source, None, None, "not valid UTF-8 text (nor Windows-1252)") from None
+
+
+def _guess_format(name: str, first_char: str) -> str:
+    lower = name.lower()
+    if lower.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if lower.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    return "jsonl" if first_char in "{[" else "csv"
+
+
+def read_records(source: str | Path | bytes, name: str | None = None,
+                 required: Iterable[str] = ()) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, record)`` from a JSON Lines or CSV file (path or bytes).
+
+    Raises :class:`DataError` at the first unreadable line (bad JSON, missing columns,
+    wrong number of values); field-level checks are the validators' job.
+    """
+    if isinstance(source, bytes):
+        raw: IO[bytes] = io.BytesIO(source)
+        source_name = name or "upload"
+    else:
+        source_name = name or str(source)
+        try:
+            raw = open(source, "rb")  # noqa: SIM115 - closed with the text wrapper below
+        except OSError as exc:
+            raise DataError.single(source_name, None, None, f"cannot open: {exc.strerror}") from None
+    with _decode(raw, source_name) as text:
+        lines = _lines(text, source_name)
+        skipped = 0
+        for line in lines:
+            if line.strip():
+                break
+            skipped += 1
+        else:
+            raise DataError.single(source_name, None, None, "empty file")
+        body = itertools.chain([line], lines)
+        if _guess_format(source_name, line.lstrip()[:1]) == "jsonl":
+            yield from _read_jsonl(body, skipped, source_name, tuple(required))
+        else:
+            yield from _read_csv(body, skipped, source_name, tuple(required))
+
+
+def _read_jsonl(lines: Iterator[str], skipped: int, source: str,
+                required: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
+    for number, line in enumerate(lines, start=skipped + 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError.single(source, number, None, f"invalid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise DataError.single(source, number, None, "expected a JSON object per line")
+        missing = [f for f in required if f not in record]
+        if missing:
+            raise DataError.single(source, number, missing[0], "missing field")
+        yield number, record
+
+
+def _read_csv(lines: Iterator[str], skipped: int, source: str,
+              required: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
+    header_line = next(lines)
+    # Excel in France writes ';'; choose the separator the header uses most.
+    delimiter = max((",", ";", "\t"), key=header_line.count)
+    reader = csv.reader(itertools.chain([header_line], lines), delimiter=delimiter)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except (StopIteration, csv.Error):
+        raise DataError.single(source, 1, None, "unreadable CSV header") from None
+    missing = [f for f in required if f not in header]
+    if missing:
+        raise DataError.single(source, 1, missing[0],
+                               f"missing column(s) {', '.join(missing)}; header has {', '.join(header) or 'nothing'}")
+    try:
+        for row in reader:
+            number = reader.line_num + skipped
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise DataError.single(source, number, None,
+                                       f"{len(row)} values for {len(header)} columns (check the separator and quotes)")
+            yield number, dict(zip(header, row, strict=True))
+    except csv.Error as exc:
+        raise DataError.single(source, reader.line_num, None, f"malformed CSV ({exc})") from None
+
+
+# ---------------------------------------------------------------------------- field checks
+def _text(record: dict, field: str, required: bool, problems: list[str]) -> str:
+    value = record.get(field)
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        else:
+            problems.append(f"{field}\x1fexpected text, got {type(value).__name__}")
+            return ""
+    value = _CONTROL.sub(" ", value).strip()
+    if required and not value:
+        problems.append(f"{field}\x1fmissing or empty")
+    return value
+
+
+def _list(record: dict, field: str, problems: list[str]) -> list[str]:
+    value = record.get(field)
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        items = re.split(r"[;|,]", value)
+    elif isinstance(value, list):
+        items = value
+    else:
+        problems.append(f"{field}\x1fexpected a list or ';'-separated text")
+        return []
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            problems.append(f"{field}\x1fexpected text items, got {type(item).__name__}")
+            return []
+        item = item.strip()
+        if item and item not in out:
+            out.append(item)
+    return out
+
+
+def _date(record: dict, field: str, required: bool, problems: list[str]) -> date | None:
+    value = record.get(field)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            problems.append(f"{field}\x1fmissing date")
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{field}\x1fexpected an ISO date YYYY-MM-DD")
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        problems.append(f"{field}\x1f'{value.strip()[:40]}' is not a valid date (expected YYYY-MM-DD)")
+        return None
+
+
+def label_end_default(start: date) -> date:
+    """A label lasts three years; a label granted on 29 February ends on 28 February."""
+    try:
+        return start.replace(year=start.year + LABEL_YEARS)
+    except ValueError:
+        return start.replace(year=start.year + LABEL_YEARS, day=28)
+
+
+def _raise_if(problems: list[str], source: str, line: int | None) -> None:
+    if problems:
+        raise DataError([Problem(source, line, *p.split("\x1f", 1)) for p in problems])
+
+
+def validate_profile(record: dict[str, Any], source: str = "profile", line: int | None = None) -> dict[str, Any]:
+    """Check and normalise one profile record; raise :class:`DataError` naming each bad field."""
+    p: list[str] = []
+    out: dict[str, Any] = {"id": _text(record, "id", True, p)}
+    if len(out["id"]) > MAX_ID_LENGTH:
+        p.append(f"id\x1flonger than {MAX_ID_LENGTH} characters")
+    for field in ("holder", "title", "description"):
+        out[field] = _text(record, field, True, p)
+    holder_type = _text(record, "holder_type", True, p).lower()
+    if holder_type and holder_type not in HOLDER_TYPES:
+        p.append(f"holder_type\x1f'{holder_type}' is not one of {', '.join(HOLDER_TYPES)}")
+    out["holder_type"] = holder_type
+    out["region"] = canonical_region(_text(record, "region", True, p))
+    codes = [c.upper() for c in _list(record, "domains", p)]
+    unknown = [c for c in codes if c not in domain_codes()]
+    if unknown:
+        p.append(f"domains\x1funknown domain code(s) {', '.join(unknown)}")
+    elif not 1 <= len(codes) <= 3:
+        p.append(f"domains\x1fexpected 1 to 3 domain codes, got {len(codes)}")
+    out["domains"] = codes
+    languages = [c.lower() for c in _list(record, "languages", p)]
+    bad = [c for c in languages if c not in _LANGUAGES]
+    if bad:
+        p.append(f"languages\x1f{', '.join(bad)} not ISO 639-1 language code(s)")
+    out["languages"] = languages or ["fr"]
+    countries = [c.upper() for c in _list(record, "countries", p)]
+    bad = [c for c in countries if c not in _COUNTRIES]
+    if bad:
+        p.append(f"countries\x1f{', '.join(bad)} not ISO 3166-1 alpha-2 country code(s)")
+    out["countries"] = countries
+    start = _date(record, "label_start", True, p)
+    end = _date(record, "label_end", False, p)
+    if start and end and end < start:
+        p.append(f"label_end\x1f{end} is before label_start {start}")
+    out["label_start"] = start
+    out["label_end"] = end if end else (label_end_default(start) if start else None)
+    out["contact"] = _text(record, "contact", False, p)
+    _raise_if(p, source, line)
+    return out
+
+
+def validate_request(record: dict[str, Any], source: str = "request", line: int | None = None) -> dict[str, Any]:
+    """Check and normalise one request record; raise :class:`DataError` naming each bad field."""
+    p: list[str] = []
+    out: dict[str, Any] = {"id": _text(record, "id", True, p), "text": _text(record, "text", True, p)}
+    if len(out["id"]) > MAX_ID_LENGTH:
+        p.append(f"id\x1flonger than {MAX_ID_LENGTH} characters")
+    out["requester"] = _text(record, "requester", False, p)
+    country = _text(record, "country", False, p).upper()
+    if country and country not in _COUNTRIES:
+        p.append(f"country\x1f'{country}' is not an ISO 3166-1 alpha-2 country code")
+    out["country"] = country
+    language = _text(record, "language", False, p).lower()
+    if language and language not in _LANGUAGES:
+        p.append(f"language\x1f'{language}' is not an ISO 639-1 language code")
+    out["language"] = language
+    received = _date(record, "received", False, p)
+    out["received"] = received.isoformat() if received else ""
+    out["group"] = _text(record, "group", False, p)
+    _raise_if(p, source, line)
+    return out
+
+
+# ---------------------------------------------------------------------------- whole files
+def _collect(records: Iterator[tuple[int, dict]], validate, source: str) -> list[dict]:
+    rows: list[dict] = []
+    problems: list[Problem] = []
+    first_line: dict[str, int] = {}
+    for line, record in records:
+        try:
+            row = validate(record, source, line)
+        except DataError as exc:
+            problems.extend(exc.problems)
+        else:
+            if row["id"] in first_line:
+                seen_on = first_line[row["id"]]
+                problems.append(Problem(source, line, "id", f"duplicate id '{row['id']}' (first on line {seen_on})"))
+            else:
+                first_line[row["id"]] = line
+                rows.append(row)
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if problems:
+        raise DataError(problems)
+    if not rows:
+        raise DataError.single(source, None, None, "no records")
+    return rows
+
+
+def profiles_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Validated profile rows as a DataFrame, one row per profile, list fields as tuples."""
+    frame = pd.DataFrame(rows, columns=list(PROFILE_FIELDS))
+    for field in ("domains", "languages", "countries"):
+        frame[field] = [tuple(v) for v in frame[field]]
+    for field in ("label_start", "label_end"):
+        frame[field] = pd.to_datetime(frame[field])
+    return frame
+
+
+def load_profiles(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
+    """Load and validate profiles; all-or-nothing.
+
+    Returns
+    -------
+    DataFrame of shape (n_profiles, 12) with the columns of :data:`PROFILE_FIELDS`;
+    ``label_start``/``label_end`` are datetimes (``label_end`` defaults to start + 3 years).
+    """
+    records = read_records(source, name, PROFILE_REQUIRED)
+    source_name = name or (str(source) if not isinstance(source, bytes) else "upload")
+    return profiles_frame(_collect(records, validate_profile, source_name))
+
+
+def load_requests(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
+    """Load and validate requests; all-or-nothing. Columns: :data:`REQUEST_FIELDS`."""
+    records = read_records(source, name, REQUEST_REQUIRED)
+    source_name = name or (str(source) if not isinstance(source, bytes) else "upload")
+    return pd.DataFrame(_collect(records, validate_request, source_name), columns=list(REQUEST_FIELDS))
+
+
+def iter_request_blocks(source: str | Path | bytes, block_size: int = 2048,
+                        name: str | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Stream validated requests in blocks of ``block_size``, in bounded memory.
+
+    Ids are checked for duplicates as they stream (a set of ids is the only state kept).
+    Call it twice, once to validate and once to process, when nothing may be half-done.
+    """
+    source_name = name or (str(source) if not isinstance(source, bytes) else "upload")
+    seen: set[str] = set()
+    block: list[dict[str, Any]] = []
+    any_record = False
+    for line, record in read_records(source, name, REQUEST_REQUIRED):
+        row = validate_request(record, source_name, line)
+        if row["id"] in seen:
+            raise DataError.single(source_name, line, "id", f"duplicate id '{row['id']}'")
+        seen.add(row["id"])
+        any_record = True
+        block.append(row)
+        if len(block) >= block_size:
+            yield block
+            block = []
+    if block:
+        yield block
+    if not any_record:
+        raise DataError.single(source_name, None, None, "no records")
+
+
+def load_qrels(source: str | Path) -> pd.DataFrame:
+    """Load judgments: TSV ``request_id<TAB>profile_id<TAB>grade`` (3 ideal, 2 good, 1 partial).
+
+    Returns a DataFrame with columns ``request_id``, ``profile_id``, ``grade`` (int).
+    """
+    path = str(source)
+    rows = []
+    try:
+        fh = open(source, encoding="utf-8-sig")  # noqa: SIM115
+    except OSError as exc:
+        raise DataError.single(path, None, None, f"cannot open: {exc.strerror}") from None
+    with fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            parts = line.rstrip("\r\n").split("\t")
+            if len(parts) != 3:
+                raise DataError.single(path, number, None, "expected request_id<TAB>profile_id<TAB>grade")
+            try:
+                grade = int(parts[2])
+            except ValueError:
+                raise DataError.single(path, number, "grade", f"'{parts[2]}' is not an integer") from None
+            if not 0 <= grade <= 3:
+                raise DataError.single(path, number, "grade", "grade must be 0 to 3")
+            rows.append((parts[0].strip(), parts[1].strip(), grade))
+    return pd.DataFrame(rows, columns=["request_id", "profile_id", "grade"])

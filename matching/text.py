@@ -1,0 +1,183 @@
+"""Text analysis: the one chain that turns French (or foreign) text into index terms.
+
+Steps, in order: Unicode NFKC normalisation, removal of French elisions (``l'``, ``d'``,
+``qu'``... with a straight or typographic apostrophe), word tokenisation, case and accent
+folding (unidecode), stop-word removal, Snowball stemming (PyStemmer). Acronyms and numbers
+are kept: short tokens and tokens holding digits are not stemmed, and an all-capitals token
+(``PLU``, ``ONG``) is never taken for a stop word.
+
+Each distinct raw word is analysed once and cached, which is what makes analysis of large
+corpora fast: text is mostly made of words already seen.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import Stemmer
+from stop_words import get_stop_words
+from unidecode import unidecode
+
+__all__ = ["Analyzer", "Token", "fold", "get_analyzer", "SUPPORTED_STEMMERS"]
+
+#: Snowball stemmers by ISO 639-1 code, for the languages the product handles.
+SUPPORTED_STEMMERS = {"fr": "french", "en": "english", "es": "spanish", "pt": "portuguese"}
+
+_APOSTROPHES = "'’ʼ‘`´"
+_ELISION = re.compile(
+    r"\b(?:jusqu|lorsqu|puisqu|quoiqu|qu|[cdjlmnst])[" + _APOSTROPHES + r"](?=\w)",
+    re.IGNORECASE,
+)
+# Letters and digits; the underscore and punctuation separate words.
+_WORD = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+# General-purpose stop lists also hold content words that matter in local governance
+# ("état civil", "voie", "point d'eau", "personnes âgées"); those stay searchable.
+_KEEP_WORDS = {
+    "fr": {
+        "etat", "voie", "personne", "personnes", "nouveau", "nouveaux", "point", "force",
+        "haut", "nom", "parole", "piece", "valeur", "mot", "droite", "grande", "sujet",
+        "essai", "debut", "chose", "choses", "plein", "devoir", "bon", "juste", "dos",
+        "passe", "mine", "nomme",
+    },
+}
+# Letter-writing boilerplate adds nothing to a match in any of the handled languages.
+_EXTRA_STOP_WORDS = {
+    "fr": {"madame", "monsieur", "mme", "cordialement", "salutations", "bonjour", "merci",
+           "veuillez", "agreer", "svp", "objet", "etc", "cf"},
+    "en": {"dear", "regards", "sincerely", "thank", "thanks", "please", "hello"},
+    "es": {"estimado", "estimados", "saludos", "atentamente", "gracias", "cordialmente"},
+    "pt": {"prezado", "prezados", "atenciosamente", "obrigado", "obrigada", "cumprimentos"},
+}
+
+
+def fold(text: str) -> str:
+    """Normalise, lower-case and strip accents: ``"Régie d'Eau"`` -> ``"regie d'eau"``."""
+    return unidecode(unicodedata.normalize("NFKC", text)).lower()
+
+
+def _stop_words(language: str) -> frozenset[str]:
+    try:
+        words = get_stop_words(language)
+    except Exception:  # stop-words raises its own error type for unknown languages
+        words = []
+    folded = {fold(w).strip(_APOSTROPHES + ".") for w in words}
+    folded |= _EXTRA_STOP_WORDS.get(language, set())
+    folded -= _KEEP_WORDS.get(language, set())
+    return frozenset(w for w in folded if w)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One analysed word: as written (lower-cased, for display), folded, and its index term."""
+
+    display: str
+    surface: str
+    term: str
+
+
+class Analyzer:
+    """Cached text analysis for one language.
+
+    Parameters
+    ----------
+    language : str, default "fr"
+        ISO 639-1 code; selects the Snowball stemmer and the stop list. Languages without a
+        stemmer are folded and tokenised only.
+    min_stem_length : int, default 4
+        Words shorter than this are kept as they are (acronyms, short technical words).
+    """
+
+    def __init__(self, language: str = "fr", min_stem_length: int = 4) -> None:
+        self.language = language
+        self.min_stem_length = min_stem_length
+        algorithm = SUPPORTED_STEMMERS.get(language)
+        self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
+        self._stop = _stop_words(language)
+        self._cache: dict[str, tuple[Token, ...]] = {}
+
+    # ------------------------------------------------------------------ words
+    def _analyse_word(self, word: str) -> tuple[Token, ...]:
+        is_acronym = len(word) >= 2 and word.isupper()
+        folded = unidecode(word).lower()
+        out = []
+        parts = _ASCII_WORD.findall(folded)
+        # unidecode can split one word (e.g. CJK, ligatures), hence the inner loop.
+        for part in parts:
+            has_digit = not part.isalpha()
+            if not has_digit and len(part) < 2:
+                continue
+            if part in self._stop and not is_acronym:
+                continue
+            if has_digit or len(part) < self.min_stem_length or self._stemmer is None:
+                term = part
+            else:
+                term = self._stemmer.stemWord(part)
+            out.append(Token(word.lower() if len(parts) == 1 else part, part, term))
+        return tuple(out)
+
+    def word(self, word: str) -> tuple[Token, ...]:
+        """Analyse one raw word (cached)."""
+        hit = self._cache.get(word)
+        if hit is None:
+            hit = self._cache[word] = self._analyse_word(word)
+        return hit
+
+    # ------------------------------------------------------------------ text
+    @staticmethod
+    def words(text: str) -> list[str]:
+        """Split raw text into raw words, after NFKC normalisation and elision removal."""
+        text = unicodedata.normalize("NFKC", text)
+        return _WORD.findall(_ELISION.sub(" ", text))
+
+    def tokens(self, text: str) -> list[Token]:
+        """Analyse ``text`` into tokens, keeping their order."""
+        cache = self._cache
+        out: list[Token] = []
+        for w in self.words(text):
+            hit = cache.get(w)
+            if hit is None:
+                hit = cache[w] = self._analyse_word(w)
+            out.extend(hit)
+        return out
+
+    def __call__(self, text: str) -> list[str]:
+        """Analyse ``text`` into index terms (stems), in order."""
+        cache = self._cache
+        out: list[str] = []
+        for w in self.words(text):
+            hit = cache.get(w)
+            if hit is None:
+                hit = cache[w] = self._analyse_word(w)
+            out.extend(t.term for t in hit)
+        return out
+
+    def terms_many(self, texts: Iterable[str]) -> list[list[str]]:
+        """Analyse several texts; same as ``[self(t) for t in texts]``."""
+        return [self(t) for t in texts]
+
+    def __getstate__(self) -> dict:
+        # The stemmer is a C object; it is rebuilt on load. The cache is kept: it is warm.
+        state = self.__dict__.copy()
+        state["_stemmer"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        algorithm = SUPPORTED_STEMMERS.get(self.language)
+        self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
+
+
+_SHARED: dict[str, Analyzer] = {}
+
+
+def get_analyzer(language: str = "fr") -> Analyzer:
+    """Return the process-wide analyser for ``language`` (its cache is shared)."""
+    analyzer = _SHARED.get(language)
+    if analyzer is None:
+        analyzer = _SHARED[language] = Analyzer(language)
+    return analyzer
