@@ -31,6 +31,11 @@ class MatchFilters:
     as_of: date | None = None
     include_expired: bool = False
 
+    def __post_init__(self) -> None:
+        # Tuples make filters hashable, so the ranking can cache their masks.
+        for name in ("domains", "languages", "countries", "regions", "holder_types"):
+            object.__setattr__(self, name, tuple(getattr(self, name) or ()))
+
     def as_of_date(self) -> date:
         return self.as_of or date.today()
 

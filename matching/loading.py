@@ -70,6 +70,10 @@ class DataError(ValueError):
         more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
         super().__init__(f"{len(problems)} problem(s) in input:\n{shown}{more}")
 
+    def __reduce__(self):
+        # Keep the problems when the error crosses a process boundary (batch workers).
+        return (type(self), (self.problems,))
+
     @classmethod
     def single(cls, source: str, line: int | None, field: str | None, message: str) -> DataError:
         return cls([Problem(source, line, field, message)])

@@ -1,0 +1,37 @@
+import pytest
+from engine_support import FIXTURES, engine_matcher, engine_profiles_path  # noqa: F401
+
+from matching.persistence import StaleIndexError, file_checksum, load_matcher, load_or_build, save_matcher
+
+PROFILES = FIXTURES / "engine_profiles.jsonl"
+
+
+def test_saved_index_round_trips(tmp_path, engine_matcher):
+    checksum = file_checksum(PROFILES)
+    save_matcher(engine_matcher, tmp_path, checksum)
+    loaded = load_matcher(tmp_path, checksum)
+    assert loaded.index.n_profiles == engine_matcher.index.n_profiles
+    assert [m.expert_id for m in loaded.search("eau potable").matches] == \
+        [m.expert_id for m in engine_matcher.search("eau potable").matches]
+
+
+def test_stale_or_corrupt_index_is_refused(tmp_path, engine_matcher):
+    save_matcher(engine_matcher, tmp_path, "checksum-a")
+    with pytest.raises(StaleIndexError, match="source_sha256"):
+        load_matcher(tmp_path, "checksum-b")
+    (tmp_path / "index.joblib").write_bytes(b"not a pickle")
+    with pytest.raises(StaleIndexError, match="corrupt"):
+        load_matcher(tmp_path, "checksum-a")
+
+
+def test_load_or_build_rebuilds_with_a_log_line(tmp_path):
+    lines: list[str] = []
+    (tmp_path / "idx").mkdir()
+    (tmp_path / "idx" / "manifest.json").write_text("{broken", encoding="utf-8")
+    (tmp_path / "idx" / "index.joblib").write_bytes(b"junk")
+    matcher = load_or_build(PROFILES, tmp_path / "idx", log=lines.append)
+    assert matcher.index.n_profiles == 10
+    assert lines and "rebuilding index" in lines[0]
+    lines.clear()
+    load_or_build(PROFILES, tmp_path / "idx", log=lines.append)
+    assert lines == []

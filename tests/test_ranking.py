@@ -1,0 +1,87 @@
+from datetime import date
+
+import numpy as np
+import pytest
+from engine_support import AS_OF, engine_matcher, engine_profiles_path  # noqa: F401
+
+from matching import MatchFilters
+
+
+def top_ids(matcher, text, **filters):
+    result = matcher.search(text, MatchFilters(**{"as_of": AS_OF, **filters}), top_k=5)
+    return [m.expert_id for m in result.matches]
+
+
+def test_near_neighbours_are_told_apart(engine_matcher):
+    assert top_ids(engine_matcher, "adduction d'eau potable pour nos villages, forages")[0] == "T-EAU-RURAL"
+    assert top_ids(engine_matcher, "station d'épuration des eaux usées")[0] == "T-EAU-STEP"
+    assert top_ids(engine_matcher, "tournées de collecte des ordures ménagères")[0] == "T-DECH-COLLECTE"
+    assert top_ids(engine_matcher, "fermer la décharge à ciel ouvert")[0] == "T-DECH-DECHARGE"
+
+
+def test_expired_labels_are_excluded_unless_asked(engine_matcher):
+    text = "réhabilitation de décharges municipales"
+    assert "T-DECH-OLD" not in top_ids(engine_matcher, text)
+    assert "T-DECH-OLD" in top_ids(engine_matcher, text, include_expired=True)
+    # Labels not yet started are never returned.
+    assert top_ids(engine_matcher, "budget participatif", as_of=date(2023, 1, 1)) == []
+
+
+def test_filters(engine_matcher):
+    text = "eau potable assainissement décharge"
+    assert set(top_ids(engine_matcher, text, domains=["DECH"])) <= {"T-DECH-COLLECTE", "T-DECH-DECHARGE"}
+    assert top_ids(engine_matcher, text, countries=["MA"]) == ["T-EAU-STEP"]
+    assert set(top_ids(engine_matcher, text, languages=["es"])) == {"T-EAU-RURAL"}
+    assert top_ids(engine_matcher, text, holder_types=["departement"]) == ["T-DECH-DECHARGE"]
+    assert top_ids(engine_matcher, text, regions=["grand est"]) == ["T-DECH-DECHARGE"]
+
+
+def test_scores_are_cosines_in_unit_interval_and_descending(engine_matcher):
+    result = engine_matcher.search("eau potable", MatchFilters(as_of=AS_OF), top_k=10)
+    scores = [m.score for m in result.matches]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 < s <= 1.0 for s in scores)
+    assert [m.rank for m in result.matches] == list(range(1, len(scores) + 1))
+
+
+def test_matched_terms_are_readable_words(engine_matcher):
+    match = engine_matcher.search("Restauration du patrimoine", MatchFilters(as_of=AS_OF)).matches[0]
+    assert match.expert_id == "T-CULT-PATRIMOINE"
+    terms = {t.term for t in match.matched_terms}
+    assert {"restauration", "patrimoine"} <= terms
+
+
+def test_typos_are_mapped_onto_the_vocabulary(engine_matcher):
+    result = engine_matcher.search("rehabilitaton des dechargs sauvages", MatchFilters(as_of=AS_OF))
+    assert result.matches[0].expert_id == "T-DECH-DECHARGE"
+    vias = {t.via for t in result.matches[0].matched_terms}
+    assert "typo" in vias
+
+
+def test_foreign_requests_are_translated(engine_matcher):
+    result = engine_matcher.search("We need support to close an open dump and rehabilitate the landfill site",
+                                   MatchFilters(as_of=AS_OF))
+    assert result.language.code == "en"
+    assert result.matches[0].expert_id in {"T-DECH-DECHARGE"}
+    assert any(t.via == "glossary" for t in result.matches[0].matched_terms)
+
+
+def test_cap_per_holder(engine_matcher):
+    result = engine_matcher.search("eau", MatchFilters(as_of=AS_OF), top_k=5, max_per_holder=1)
+    holders = [engine_matcher.index.holders_[m.row] for m in result.matches]
+    assert len(holders) == len(set(holders))
+
+
+def test_batch_of_requests_equals_single_requests(engine_matcher):
+    texts = ["eau potable", "décharge sauvage", "état civil", "zzzz qqqq"]
+    many = engine_matcher.search_many(texts, MatchFilters(as_of=AS_OF), top_k=3)
+    for text, result in zip(texts, many, strict=True):
+        single = engine_matcher.search(text, MatchFilters(as_of=AS_OF), top_k=3)
+        assert [m.expert_id for m in result.matches] == [m.expert_id for m in single.matches]
+        assert np.allclose([m.score for m in result.matches], [m.score for m in single.matches])
+    assert many[3].matches == []
+
+
+def test_top_k_must_be_positive(engine_matcher):
+    with pytest.raises(ValueError):
+        engine_matcher.search("eau", top_k=0)
