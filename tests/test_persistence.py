@@ -1,5 +1,5 @@
 import pytest
-from engine_support import FIXTURES, engine_matcher, engine_profiles_path  # noqa: F401
+from engine_support import FIXTURES
 
 from matching.persistence import StaleIndexError, file_checksum, load_matcher, load_or_build, save_matcher
 

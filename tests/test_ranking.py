@@ -2,7 +2,7 @@ from datetime import date
 
 import numpy as np
 import pytest
-from engine_support import AS_OF, engine_matcher, engine_profiles_path  # noqa: F401
+from engine_support import AS_OF
 
 from matching import MatchFilters
 
