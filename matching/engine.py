@@ -25,15 +25,20 @@ def lexicon_files() -> dict[str, Path]:
 
 def build_matcher(profiles: pd.DataFrame, *, use_glossary: bool = True, use_thesaurus: bool = True,
                   use_domain_prior: bool = True, prior_weight: float = 0.25,
-                  explain_terms: int = 5) -> Matcher:
-    """Fit the index, the query analyser and the domain prior on ``profiles``."""
-    index = ProfileIndex().fit(profiles)
+                  explain_terms: int = 5, query_options: dict | None = None,
+                  feedback_weight: float = 0.0, index_options: dict | None = None) -> Matcher:
+    """Fit the index, the query analyser and the domain prior on ``profiles``.
+
+    ``query_options`` are passed to :class:`QueryAnalyzer` (expansion weights and the like).
+    """
+    index = ProfileIndex(**(index_options or {})).fit(profiles)
     files = lexicon_files()
     glossary = load_glossary(files["glossary"]) if use_glossary and "glossary" in files else None
     thesaurus = load_thesaurus(files["thesaurus"]) if use_thesaurus and "thesaurus" in files else None
-    analyzer = QueryAnalyzer(glossary=glossary, thesaurus=thesaurus).fit(index)
+    analyzer = QueryAnalyzer(glossary=glossary, thesaurus=thesaurus, **(query_options or {})).fit(index)
     prior = DomainPrior().fit(index) if use_domain_prior else None
-    return Matcher(index, analyzer, prior, prior_weight=prior_weight, explain_terms=explain_terms)
+    return Matcher(index, analyzer, prior, prior_weight=prior_weight, explain_terms=explain_terms,
+                   feedback_weight=feedback_weight)
 
 
 def build_matcher_from_file(path: str | Path, **options) -> Matcher:

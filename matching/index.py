@@ -48,8 +48,12 @@ class ProfileIndex:
     label_start_, label_end_ : ndarray of datetime64[D], shape (n_profiles,)
     """
 
-    def __init__(self, field_weights: dict[str, float] | None = None) -> None:
+    def __init__(self, field_weights: dict[str, float] | None = None, tf: str = "sublinear",
+                 k1: float = 1.2, b: float = 0.75) -> None:
         self.field_weights = field_weights
+        self.tf = tf
+        self.k1 = k1
+        self.b = b
 
     # ------------------------------------------------------------------ fit
     def fit(self, profiles: pd.DataFrame) -> ProfileIndex:
@@ -94,7 +98,15 @@ class ProfileIndex:
             shape=(len(profiles), n_terms),
         )
         counts.sum_duplicates()
-        transformer = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True)
+        if self.tf == "bm25":
+            # BM25's saturating, length-normalised term frequency, then idf and L2 norm.
+            lengths = np.asarray(counts.sum(axis=1)).ravel()
+            norm = self.k1 * (1 - self.b + self.b * lengths / lengths.mean())
+            row_of = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+            counts.data = counts.data * (self.k1 + 1) / (counts.data + norm[row_of])
+            transformer = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=False)
+        else:
+            transformer = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True)
         self.matrix_ = transformer.fit_transform(counts).astype(np.float32).tocsr()
         self.idf_ = transformer.idf_.astype(np.float32)
         self.vocabulary_ = vocabulary

@@ -63,9 +63,10 @@ class PhraseLexicon:
             target_terms = tuple(dict.fromkeys(french(dst)))
             if not key or not target_terms or len(key) > self.max_terms:
                 continue
-            # A phrase made mostly of little words ("qui doit faire quoi") loses its meaning
-            # once they are removed; matching its one remaining word would fire everywhere.
-            if 2 * len(key) < len(source.words(src)):
+            # A phrase made mostly of little words ("qui doit faire quoi", "savoir-faire")
+            # loses its meaning once they are removed: its one remaining word would fire everywhere.
+            n_words = len(source.words(src))
+            if 2 * len(key) < n_words or (len(key) == 1 and n_words > 1):
                 continue
             table.setdefault(key, []).append((src, dst, target_terms))
         self.table_ = table

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from rapidfuzz import fuzz, process
 from sklearn.preprocessing import normalize
+from wordfreq import zipf_frequency
 
 from .index import ProfileIndex
 from .language import CROSS_LINGUAL, DetectedLanguage, detect_language
@@ -75,11 +76,19 @@ class QueryAnalyzer:
         Weights of the added terms, relative to 1 for a word of the request.
     min_typo_length : int, default 5
         Shorter unknown words are left alone (too many near neighbours to guess).
+    known_word_zipf : float, default 1.8
+        A word at least this frequent in French (wordfreq's Zipf scale, about once per
+        60 million words) is a real word, merely absent from the profiles: it is not
+        "corrected" into a look-alike ("argent" is not a typo for "agents").
+    max_expansion_share : float, default 0.5
+        Thesaurus expansions together weigh at most this share of the request's own words,
+        so that a long everyday request is not drowned by its expansions.
     """
 
     def __init__(self, glossary: dict[str, PhraseLexicon] | None = None, thesaurus: PhraseLexicon | None = None,
                  typo_cutoff: float = 84.0, typo_weight: float = 0.8, glossary_weight: float = 1.0,
-                 cognate_weight: float = 0.6, thesaurus_weight: float = 0.35, min_typo_length: int = 5) -> None:
+                 cognate_weight: float = 0.6, thesaurus_weight: float = 0.35, min_typo_length: int = 5,
+                 known_word_zipf: float = 1.8, max_expansion_share: float = 0.5, idf_power: float = 1.0) -> None:
         self.glossary = glossary
         self.thesaurus = thesaurus
         self.typo_cutoff = typo_cutoff
@@ -88,6 +97,9 @@ class QueryAnalyzer:
         self.cognate_weight = cognate_weight
         self.thesaurus_weight = thesaurus_weight
         self.min_typo_length = min_typo_length
+        self.known_word_zipf = known_word_zipf
+        self.max_expansion_share = max_expansion_share
+        self.idf_power = idf_power
 
     def fit(self, index: ProfileIndex) -> QueryAnalyzer:
         """Bind to ``index``: its vocabulary, idf and the words written in its profiles."""
@@ -101,13 +113,14 @@ class QueryAnalyzer:
         return self
 
     # ------------------------------------------------------------------ words
-    def _closest_column(self, surface: str) -> int | None:
+    def _closest_column(self, surface: str, display: str) -> int | None:
         """Vocabulary column of the indexed word closest to ``surface``, or None."""
         cached = self.typo_cache_.get(surface, -1)
         if cached != -1:
             return cached
         column = None
-        if len(surface) >= self.min_typo_length and surface.isalpha():
+        if (len(surface) >= self.min_typo_length and surface.isalpha()
+                and zipf_frequency(display, "fr") < self.known_word_zipf):
             n = len(surface)
             choices = [s for length in range(n - 2, n + 3) for s in self.surfaces_by_length_.get(length, ())]
             hit = process.extractOne(surface, choices, scorer=fuzz.ratio, score_cutoff=self.typo_cutoff)
@@ -128,14 +141,16 @@ class QueryAnalyzer:
                 else:
                     query.add(column, unknown_weight, TermOrigin(via_unknown, token.display))
                 continue
-            column = self._closest_column(token.surface)
+            column = self._closest_column(token.surface, token.display)
             if column is not None:
                 weight = self.typo_weight if via_unknown == "typo" else unknown_weight * self.typo_weight
                 query.add(column, weight, TermOrigin(via_unknown, token.display))
 
-    def _add_lexicon_hits(self, query: AnalysedQuery, lexicon: PhraseLexicon, tokens: list[Token],
-                          via: str, weight: float) -> set[int]:
-        """Add the targets of every lexicon hit; return the token positions covered."""
+    def _lexicon_hits(self, query: AnalysedQuery, lexicon: PhraseLexicon, tokens: list[Token],
+                      via: str) -> tuple[dict[int, float], dict[int, TermOrigin], set[int]]:
+        """Target columns of every lexicon hit (with hit counts), their origins, positions covered."""
+        counts: dict[int, float] = {}
+        origins: dict[int, TermOrigin] = {}
         covered: set[int] = set()
         vocabulary = self.index_.vocabulary_
         for hit in lexicon.find([t.term for t in tokens]):
@@ -143,9 +158,10 @@ class QueryAnalyzer:
             for term in hit.target_terms:
                 column = vocabulary.get(term)
                 if column is not None and column not in query.own_counts:
-                    query.add(column, weight, TermOrigin(via, f"{source} → {hit.target}"))
+                    counts[column] = counts.get(column, 0.0) + 1.0
+                    origins.setdefault(column, TermOrigin(via, f"{source} → {hit.target}"))
             covered.update(range(hit.start, hit.end))
-        return covered
+        return counts, origins, covered
 
     # ------------------------------------------------------------------ requests
     def analyse(self, text: str, language: str | None = None) -> AnalysedQuery:
@@ -155,17 +171,25 @@ class QueryAnalyzer:
         code = detected.code
         if code in CROSS_LINGUAL and self.glossary and code in self.glossary:
             tokens = get_analyzer(code).tokens(text)
-            covered = self._add_lexicon_hits(query, self.glossary[code], tokens, "glossary", self.glossary_weight)
+            counts, origins, covered = self._lexicon_hits(query, self.glossary[code], tokens, "glossary")
+            for column, count in counts.items():  # translations count as the request's own words
+                query.add(column, self.glossary_weight * (1.0 + math.log(count)), origins[column])
             french = get_analyzer("fr")
             rest = [ft for i, t in enumerate(tokens) if i not in covered for ft in french.word(t.display)]
             self._add_french(query, rest, "cognate", self.cognate_weight)
         else:
             tokens = get_analyzer("fr").tokens(text)
             self._add_french(query, tokens, "typo", self.typo_weight)
-            if self.thesaurus is not None:
-                self._add_lexicon_hits(query, self.thesaurus, tokens, "thesaurus", self.thesaurus_weight)
         for column, count in query.own_counts.items():
             query.weights[column] = query.weights.get(column, 0.0) + 1.0 + math.log(count)
+        if self.thesaurus is not None and code not in CROSS_LINGUAL:
+            counts, origins, _ = self._lexicon_hits(query, self.thesaurus, tokens, "thesaurus")
+            if counts:
+                weights = {c: self.thesaurus_weight * (1.0 + math.log(n)) for c, n in counts.items()}
+                budget = self.max_expansion_share * sum(query.weights.values())
+                scale = min(1.0, budget / sum(weights.values()))
+                for column, weight in weights.items():
+                    query.add(column, weight * scale, origins[column])
         return query
 
     def vectorize(self, queries: list[AnalysedQuery]) -> sp.csr_matrix:
@@ -181,5 +205,5 @@ class QueryAnalyzer:
             (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
             shape=(len(queries), self.index_.n_terms),
         )
-        matrix = matrix @ sp.diags(self.index_.idf_)
+        matrix = matrix @ sp.diags(self.index_.idf_ ** self.idf_power)
         return normalize(matrix, norm="l2", copy=False).astype(np.float32)

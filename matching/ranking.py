@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.preprocessing import normalize
 
 from .domain_prior import DomainPrior
 from .filters import MatchFilters
@@ -85,16 +86,22 @@ class Matcher:
     prior_weight : float, default 0.25
     explain_terms : int, default 5
         Number of matched terms kept per result.
+    feedback_weight : float, default 0.0
+        Pseudo-relevance feedback: weight of the centroid of the first ``feedback_docs``
+        results added to the request vector before a second scoring (0 disables it).
+    feedback_docs : int, default 3
     """
 
     def __init__(self, index: ProfileIndex, query_analyzer: QueryAnalyzer | None = None,
                  domain_prior: DomainPrior | None = None, prior_weight: float = 0.25,
-                 explain_terms: int = 5) -> None:
+                 explain_terms: int = 5, feedback_weight: float = 0.0, feedback_docs: int = 3) -> None:
         self.index = index
         self.query_analyzer = query_analyzer if query_analyzer is not None else QueryAnalyzer().fit(index)
         self.domain_prior = domain_prior
         self.prior_weight = prior_weight
         self.explain_terms = explain_terms
+        self.feedback_weight = feedback_weight
+        self.feedback_docs = feedback_docs
         self._mask_cache: dict[MatchFilters, np.ndarray] = {}
 
     # ------------------------------------------------------------------ public
@@ -132,8 +139,11 @@ class Matcher:
         rows : ndarray of int, shape (n_queries, top_k); -1 where fewer profiles qualify.
         scores : ndarray of float32, shape (n_queries, top_k), in [0, 1], descending per row.
         """
-        scores = self.score(vectors)
         allowed = self.mask(filters)
+        scores = self.score(vectors)
+        if self.feedback_weight > 0:
+            vectors = self._with_feedback(vectors, scores, allowed)
+            scores = self.score(vectors)
         # Filtered-out and zero-score profiles can never be selected.
         scores[:, ~allowed] = -1.0
         scores[scores <= 0.0] = -1.0
@@ -158,6 +168,17 @@ class Matcher:
             rows = np.pad(rows, ((0, 0), (0, pad)), constant_values=-1)
             top = np.pad(top, ((0, 0), (0, pad)))
         return rows, top
+
+    def _with_feedback(self, vectors: sp.csr_matrix, scores: np.ndarray, allowed: np.ndarray) -> sp.csr_matrix:
+        """Request vectors moved towards the centroid of their first results (Rocchio)."""
+        m = min(self.feedback_docs, scores.shape[1])
+        masked = np.where(allowed, scores, -1.0)
+        top = np.argpartition(-masked, m - 1, axis=1)[:, :m]
+        weights = np.take_along_axis(masked, top, axis=1).clip(min=0)
+        rows = np.repeat(np.arange(scores.shape[0]), m)
+        pick = sp.csr_matrix((weights.ravel(), (rows, top.ravel())), shape=scores.shape)
+        centroids = normalize(pick @ self.index.matrix_, norm="l2")
+        return normalize(vectors + self.feedback_weight * centroids, norm="l2").astype(np.float32).tocsr()
 
     def score(self, vectors: sp.csr_matrix) -> np.ndarray:
         """Dense scores of shape (n_queries, n_profiles), float32 in [0, 1]."""
