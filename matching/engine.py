@@ -24,9 +24,9 @@ def lexicon_files() -> dict[str, Path]:
 
 
 def build_matcher(profiles: pd.DataFrame, *, use_glossary: bool = True, use_thesaurus: bool = True,
-                  use_domain_prior: bool = True, prior_weight: float = 0.25,
+                  use_domain_prior: bool = True, prior_weight: float = 0.4,
                   explain_terms: int = 5, query_options: dict | None = None,
-                  feedback_weight: float = 0.0, index_options: dict | None = None) -> Matcher:
+                  feedback_weight: float = 0.3, index_options: dict | None = None) -> Matcher:
     """Fit the index, the query analyser and the domain prior on ``profiles``.
 
     ``query_options`` are passed to :class:`QueryAnalyzer` (expansion weights and the like).

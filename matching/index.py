@@ -1,9 +1,12 @@
 """The TF-IDF index over labelled profiles (scikit-learn's TfidfTransformer).
 
 Each profile is one document made of weighted fields: the title and the labels of its
-domains count more than the free-text description. Term frequencies are sublinear
-(1 + log tf), weighted by inverse document frequency and L2-normalised, so the dot product
-of a normalised request vector with a row is a cosine score in [0, 1].
+domains count more than the free-text description. Term frequencies saturate and are
+normalised by document length as in BM25 (``tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len))``),
+then weighted by inverse document frequency (scikit-learn's ``TfidfTransformer``) and
+L2-normalised, so the dot product of a normalised request vector with a row is a cosine
+score in [0, 1]. On the bundled dev set the BM25-style saturation ranked better than
+sublinear ``1 + log tf`` (``tf="sublinear"``), mostly on long everyday-words requests.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ class ProfileIndex:
         Weight of each field among ``title``, ``domains`` (the French labels of the
         profile's domains), ``description`` and ``contact``; each at least 0.5 so that
         sublinear term frequencies stay positive. Defaults to :data:`DEFAULT_FIELD_WEIGHTS`.
+    tf : {"bm25", "sublinear"}, default "bm25"
+        Term-frequency weighting (see the module docstring).
+    k1, b : float, default 1.2 and 0.75
+        BM25 saturation and length-normalisation parameters (``tf="bm25"`` only).
 
     Attributes
     ----------
@@ -48,7 +55,7 @@ class ProfileIndex:
     label_start_, label_end_ : ndarray of datetime64[D], shape (n_profiles,)
     """
 
-    def __init__(self, field_weights: dict[str, float] | None = None, tf: str = "sublinear",
+    def __init__(self, field_weights: dict[str, float] | None = None, tf: str = "bm25",
                  k1: float = 1.2, b: float = 0.75) -> None:
         self.field_weights = field_weights
         self.tf = tf
@@ -62,6 +69,8 @@ class ProfileIndex:
         unknown = set(weights) - set(DEFAULT_FIELD_WEIGHTS)
         if unknown:
             raise ValueError(f"unknown field(s) in field_weights: {sorted(unknown)}")
+        if self.tf not in ("bm25", "sublinear"):
+            raise ValueError(f"tf must be 'bm25' or 'sublinear', got {self.tf!r}")
         if any(w < 0.5 for w in weights.values()):
             raise ValueError("field weights must be at least 0.5")
         if len(profiles) == 0:

@@ -83,18 +83,18 @@ class Matcher:
     domain_prior : DomainPrior, optional
         Fitted domain prior; when given, scores are multiplied by
         ``1 - prior_weight + prior_weight * boost`` with ``boost`` in [0, 1], so they stay in [0, 1].
-    prior_weight : float, default 0.25
+    prior_weight : float, default 0.4
     explain_terms : int, default 5
         Number of matched terms kept per result.
-    feedback_weight : float, default 0.0
+    feedback_weight : float, default 0.3
         Pseudo-relevance feedback: weight of the centroid of the first ``feedback_docs``
         results added to the request vector before a second scoring (0 disables it).
     feedback_docs : int, default 3
     """
 
     def __init__(self, index: ProfileIndex, query_analyzer: QueryAnalyzer | None = None,
-                 domain_prior: DomainPrior | None = None, prior_weight: float = 0.25,
-                 explain_terms: int = 5, feedback_weight: float = 0.0, feedback_docs: int = 3) -> None:
+                 domain_prior: DomainPrior | None = None, prior_weight: float = 0.4,
+                 explain_terms: int = 5, feedback_weight: float = 0.3, feedback_docs: int = 3) -> None:
         self.index = index
         self.query_analyzer = query_analyzer if query_analyzer is not None else QueryAnalyzer().fit(index)
         self.domain_prior = domain_prior
