@@ -88,6 +88,8 @@ def _results(blocks: Iterable[list[dict]], matcher: Matcher, filters: MatchFilte
              workers: int) -> Iterator[tuple[int, list[tuple]]]:
     global _WORKER_STATE
     _WORKER_STATE = (matcher, filters, top_k)
+    matcher.mask(filters)  # builds the filtered inverted index once, shared by forked workers
+    matcher.query_analyzer.warm_up()
     if workers <= 1 or "fork" not in mp.get_all_start_methods():
         yield from map(_work, blocks)
         return

@@ -38,8 +38,15 @@ class DomainPrior:
     def fit(self, index: ProfileIndex) -> DomainPrior:
         labels = sp.csr_matrix(index.domain_matrix_.T.astype(np.float32))
         self.centroids_ = normalize(labels @ index.matrix_, norm="l2").astype(np.float32).tocsr()
-        self.members_ = [np.flatnonzero(index.domain_matrix_[:, d]) for d in range(index.domain_matrix_.shape[1])]
-        self.n_profiles_ = index.n_profiles
+        # Each profile's domains as columns of the score matrix, padded with a column of zeros,
+        # so the boost is a few gathers instead of a loop over domains.
+        n_domains = index.domain_matrix_.shape[1]
+        width = max(1, int(index.domain_matrix_.sum(axis=1).max()))
+        slots = np.full((index.n_profiles, width), n_domains, dtype=np.intp)
+        rows, columns = np.nonzero(index.domain_matrix_)
+        first = np.searchsorted(rows, rows)  # rows come sorted: first position of each row
+        slots[rows, np.arange(len(rows)) - first] = columns
+        self.slots_ = slots
         return self
 
     def domain_scores(self, queries: sp.csr_matrix) -> np.ndarray:
@@ -49,12 +56,15 @@ class DomainPrior:
         np.divide(sims, top, out=sims, where=top > 0)
         return sims ** self.sharpness
 
-    def profile_boost(self, queries: sp.csr_matrix) -> np.ndarray:
-        """Array of shape (n_queries, n_profiles) in [0, 1]: best suggested domain of each profile."""
+    def boost(self, queries: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+        """Boost in [0, 1] of profiles ``rows`` (shape (n_queries, k)) for each query.
+
+        A profile's boost is the score of its best-suggested domain.
+        """
         scores = self.domain_scores(queries)
-        # Max over each profile's domains, computed densely per domain (17 columns).
-        boost = np.zeros((scores.shape[0], self.n_profiles_), dtype=np.float32)
-        for d in range(scores.shape[1]):
-            members = self.members_[d]
-            boost[:, members] = np.maximum(boost[:, members], scores[:, d:d + 1])
+        padded = np.hstack([scores, np.zeros((scores.shape[0], 1), dtype=scores.dtype)])
+        slots = self.slots_[rows]  # (n_queries, k, width)
+        boost = np.take_along_axis(padded, slots[:, :, 0], axis=1)
+        for slot in range(1, slots.shape[2]):
+            np.maximum(boost, np.take_along_axis(padded, slots[:, :, slot], axis=1), out=boost)
         return boost

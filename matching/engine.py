@@ -26,7 +26,8 @@ def lexicon_files() -> dict[str, Path]:
 def build_matcher(profiles: pd.DataFrame, *, use_glossary: bool = True, use_thesaurus: bool = True,
                   use_domain_prior: bool = True, prior_weight: float = 0.4,
                   explain_terms: int = 5, query_options: dict | None = None,
-                  feedback_weight: float = 0.3, index_options: dict | None = None) -> Matcher:
+                  feedback_weight: float = 0.3, index_options: dict | None = None,
+                  rerank_depth: int = 50) -> Matcher:
     """Fit the index, the query analyser and the domain prior on ``profiles``.
 
     ``query_options`` are passed to :class:`QueryAnalyzer` (expansion weights and the like).
@@ -38,7 +39,7 @@ def build_matcher(profiles: pd.DataFrame, *, use_glossary: bool = True, use_thes
     analyzer = QueryAnalyzer(glossary=glossary, thesaurus=thesaurus, **(query_options or {})).fit(index)
     prior = DomainPrior().fit(index) if use_domain_prior else None
     return Matcher(index, analyzer, prior, prior_weight=prior_weight, explain_terms=explain_terms,
-                   feedback_weight=feedback_weight)
+                   feedback_weight=feedback_weight, rerank_depth=rerank_depth)
 
 
 def build_matcher_from_file(path: str | Path, **options) -> Matcher:

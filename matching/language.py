@@ -7,7 +7,7 @@ from functools import cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-__all__ = ["DetectedLanguage", "detect_language", "CROSS_LINGUAL", "LANGUAGE_NAMES_FR"]
+__all__ = ["DetectedLanguage", "detect_language", "warm_up", "CROSS_LINGUAL", "LANGUAGE_NAMES_FR"]
 
 #: Languages whose requests are mapped into French through the glossary.
 CROSS_LINGUAL = frozenset({"en", "es", "pt"})
@@ -15,6 +15,8 @@ CROSS_LINGUAL = frozenset({"en", "es", "pt"})
 #: that short texts are confused with. Restricting the set makes short texts far more reliable.
 CANDIDATES = ("fr", "en", "es", "pt", "ar", "it", "de", "nl", "ro", "ca", "ru", "uk", "zh", "vi",
               "tr", "pl", "el", "he", "fa", "hy", "ka", "ja", "ko", "th", "km", "sw", "ht", "mg")
+#: Characters read by the detector.
+DETECTION_CHARS = 400
 #: Below this confidence, the request is treated as French (the programme's default).
 MIN_CONFIDENCE = 0.5
 LANGUAGE_NAMES_FR = {
@@ -40,6 +42,11 @@ class DetectedLanguage:
         return self.code == "fr" or self.code in CROSS_LINGUAL
 
 
+def warm_up() -> None:
+    """Load the detector's model now (before forking workers, so they share it)."""
+    _identifier()
+
+
 @cache
 def _identifier() -> LanguageIdentifier:
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
@@ -51,7 +58,8 @@ def detect_language(text: str) -> DetectedLanguage:
     """Detect the language of ``text``; uncertain or empty text counts as French."""
     if not text or not any(ch.isalpha() for ch in text):
         return DetectedLanguage("fr", 0.0)
-    code, probability = _identifier().classify(text[:5000])
+    # The opening of a request says its language; scanning all of it only costs time.
+    code, probability = _identifier().classify(text[:DETECTION_CHARS])
     if probability < MIN_CONFIDENCE:
         return DetectedLanguage("fr", round(float(1 - probability), 3))
     return DetectedLanguage(str(code), round(float(probability), 3))

@@ -16,7 +16,9 @@ Every term added records where it came from, for the explanation shown to staff.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,8 +28,11 @@ from wordfreq import zipf_frequency
 
 from .index import ProfileIndex
 from .language import CROSS_LINGUAL, DetectedLanguage, detect_language
+from .language import warm_up as warm_up_detector
 from .lexicon import PhraseLexicon
 from .text import Token, get_analyzer
+
+_TERM = attrgetter("term")
 
 __all__ = ["QueryAnalyzer", "AnalysedQuery", "TermOrigin"]
 
@@ -87,8 +92,9 @@ class QueryAnalyzer:
 
     def __init__(self, glossary: dict[str, PhraseLexicon] | None = None, thesaurus: PhraseLexicon | None = None,
                  typo_cutoff: float = 84.0, typo_weight: float = 0.8, glossary_weight: float = 1.0,
-                 cognate_weight: float = 0.6, thesaurus_weight: float = 0.35, min_typo_length: int = 5,
-                 known_word_zipf: float = 1.8, max_expansion_share: float = 0.5, idf_power: float = 1.0) -> None:
+                 cognate_weight: float = 0.8, thesaurus_weight: float = 0.35, min_typo_length: int = 5,
+                 known_word_zipf: float = 1.8, max_expansion_share: float = 0.5, idf_power: float = 1.0,
+                 cognate_typos: bool = True) -> None:
         self.glossary = glossary
         self.thesaurus = thesaurus
         self.typo_cutoff = typo_cutoff
@@ -100,6 +106,7 @@ class QueryAnalyzer:
         self.known_word_zipf = known_word_zipf
         self.max_expansion_share = max_expansion_share
         self.idf_power = idf_power
+        self.cognate_typos = cognate_typos
 
     def fit(self, index: ProfileIndex) -> QueryAnalyzer:
         """Bind to ``index``: its vocabulary, idf and the words written in its profiles."""
@@ -111,6 +118,11 @@ class QueryAnalyzer:
         self.surfaces_by_length_ = by_length
         self.typo_cache_: dict[str, int | None] = {}
         return self
+
+    def warm_up(self) -> None:
+        """Load the language model and word frequencies now (before forking batch workers)."""
+        warm_up_detector()
+        zipf_frequency("eau", "fr")
 
     # ------------------------------------------------------------------ words
     def _closest_column(self, surface: str, display: str) -> int | None:
@@ -129,22 +141,69 @@ class QueryAnalyzer:
         self.typo_cache_[surface] = column
         return column
 
-    def _add_french(self, query: AnalysedQuery, tokens: list[Token], via_unknown: str,
-                    unknown_weight: float) -> None:
+    def _add_own_french(self, query: AnalysedQuery, tokens: list[Token]) -> None:
+        """Count the request's French words; map unknown ones onto the vocabulary (typos).
+
+        Works on distinct terms (counted at C speed), since requests repeat their words.
+        """
+        vocabulary = self.index_.vocabulary_
+        own = query.own_counts
+        analyzer = get_analyzer("fr")
+        for term, n in Counter(map(_TERM, tokens)).items():
+            column = vocabulary.get(term)
+            if column is not None:
+                own[column] = own.get(column, 0) + n
+                continue
+            token = analyzer.token_for(term)
+            column = self._closest_column(token.surface, token.display)
+            if column is not None:
+                query.add(column, self.typo_weight * n, TermOrigin("typo", token.display))
+
+    def _add_cognates(self, query: AnalysedQuery, tokens: tuple[Token, ...]) -> None:
+        """Foreign words the glossary missed, read as French words ("irrigation", "festival")."""
         vocabulary = self.index_.vocabulary_
         for token in tokens:
             column = vocabulary.get(token.term)
+            if column is None and self.cognate_typos:
+                column = self._closest_column(token.surface, token.display)
             if column is not None:
-                if via_unknown == "typo":  # the request's own French word
-                    query.own_counts[column] = query.own_counts.get(column, 0) + 1
-                    query.origins.setdefault(column, TermOrigin("request", token.display))
-                else:
-                    query.add(column, unknown_weight, TermOrigin(via_unknown, token.display))
+                query.add(column, self.cognate_weight, TermOrigin("cognate", token.display))
+
+    def _add_translated(self, query: AnalysedQuery, text: str, glossary: PhraseLexicon) -> list[Token]:
+        """Map a foreign request into French; return its French rendering as tokens, in order.
+
+        Glossary hits count as the request's own words; words the glossary misses are read
+        as French cognates ("irrigation", "festival"), with a lower weight.
+        """
+        tokens = get_analyzer(glossary.source_language).tokens(text)
+        hits_at: dict[int, list] = {}
+        for hit in glossary.find([t.term for t in tokens]):
+            hits_at.setdefault(hit.start, []).append(hit)
+        french = get_analyzer("fr")
+        vocabulary = self.index_.vocabulary_
+        rendering: list[Token] = []
+        counts: Counter[int] = Counter()
+        i = 0
+        while i < len(tokens):
+            hits = hits_at.get(i)
+            if not hits:
+                cognates = french.word(tokens[i].display)
+                self._add_cognates(query, cognates)
+                rendering.extend(cognates)
+                i += 1
                 continue
-            column = self._closest_column(token.surface, token.display)
-            if column is not None:
-                weight = self.typo_weight if via_unknown == "typo" else unknown_weight * self.typo_weight
-                query.add(column, weight, TermOrigin(via_unknown, token.display))
+            source = " ".join(t.display for t in tokens[i:hits[0].end])
+            for hit in hits:
+                for term in hit.target_terms:
+                    rendering.append(Token(source, source, term))
+                    column = vocabulary.get(term)
+                    if column is not None:
+                        counts[column] += 1
+                        query.origins.setdefault(column, TermOrigin("glossary", f"{source} → {hit.target}"))
+            i = hits[0].end
+        for column, n in counts.items():
+            query.add(column, self.glossary_weight * (1.0 + math.log(n)), query.origins[column])
+        return rendering
 
     def _lexicon_hits(self, query: AnalysedQuery, lexicon: PhraseLexicon, tokens: list[Token],
                       via: str) -> tuple[dict[int, float], dict[int, TermOrigin], set[int]]:
@@ -170,19 +229,14 @@ class QueryAnalyzer:
         query = AnalysedQuery(detected)
         code = detected.code
         if code in CROSS_LINGUAL and self.glossary and code in self.glossary:
-            tokens = get_analyzer(code).tokens(text)
-            counts, origins, covered = self._lexicon_hits(query, self.glossary[code], tokens, "glossary")
-            for column, count in counts.items():  # translations count as the request's own words
-                query.add(column, self.glossary_weight * (1.0 + math.log(count)), origins[column])
-            french = get_analyzer("fr")
-            rest = [ft for i, t in enumerate(tokens) if i not in covered for ft in french.word(t.display)]
-            self._add_french(query, rest, "cognate", self.cognate_weight)
+            tokens = self._add_translated(query, text, self.glossary[code])
         else:
             tokens = get_analyzer("fr").tokens(text)
-            self._add_french(query, tokens, "typo", self.typo_weight)
+            self._add_own_french(query, tokens)
         for column, count in query.own_counts.items():
             query.weights[column] = query.weights.get(column, 0.0) + 1.0 + math.log(count)
-        if self.thesaurus is not None and code not in CROSS_LINGUAL:
+        if self.thesaurus is not None:
+            # Translated requests are expanded too, on their French rendering.
             counts, origins, _ = self._lexicon_hits(query, self.thesaurus, tokens, "thesaurus")
             if counts:
                 weights = {c: self.thesaurus_weight * (1.0 + math.log(n)) for c, n in counts.items()}

@@ -90,11 +90,14 @@ class Matcher:
         Pseudo-relevance feedback: weight of the centroid of the first ``feedback_docs``
         results added to the request vector before a second scoring (0 disables it).
     feedback_docs : int, default 3
+    rerank_depth : int, default 50
+        Candidates per request, by cosine, on which the prior and feedback are applied.
     """
 
     def __init__(self, index: ProfileIndex, query_analyzer: QueryAnalyzer | None = None,
                  domain_prior: DomainPrior | None = None, prior_weight: float = 0.4,
-                 explain_terms: int = 5, feedback_weight: float = 0.3, feedback_docs: int = 3) -> None:
+                 explain_terms: int = 5, feedback_weight: float = 0.3, feedback_docs: int = 3,
+                 rerank_depth: int = 50) -> None:
         self.index = index
         self.query_analyzer = query_analyzer if query_analyzer is not None else QueryAnalyzer().fit(index)
         self.domain_prior = domain_prior
@@ -102,7 +105,8 @@ class Matcher:
         self.explain_terms = explain_terms
         self.feedback_weight = feedback_weight
         self.feedback_docs = feedback_docs
-        self._mask_cache: dict[MatchFilters, np.ndarray] = {}
+        self.rerank_depth = rerank_depth
+        self._allowed_cache: dict[MatchFilters, tuple[np.ndarray, sp.csr_matrix]] = {}
 
     # ------------------------------------------------------------------ public
     def search(self, text: str, filters: MatchFilters | None = None, top_k: int = 10,
@@ -134,34 +138,40 @@ class Matcher:
                      max_per_holder: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k rows and scores for each query vector.
 
+        First the cosine of every request with every allowed profile (one sparse product);
+        then, on each request's ``rerank_depth`` best candidates only, the domain prior and
+        the pseudo-relevance feedback, which are too costly to apply to every profile.
+
         Returns
         -------
         rows : ndarray of int, shape (n_queries, top_k); -1 where fewer profiles qualify.
         scores : ndarray of float32, shape (n_queries, top_k), in [0, 1], descending per row.
         """
-        allowed = self.mask(filters)
-        scores = self.score(vectors)
-        if self.feedback_weight > 0:
-            vectors = self._with_feedback(vectors, scores, allowed)
-            scores = self.score(vectors)
-        # Filtered-out and zero-score profiles can never be selected.
-        scores[:, ~allowed] = -1.0
-        scores[scores <= 0.0] = -1.0
-        n = scores.shape[1]
-        pool = min(n, top_k if not max_per_holder else top_k * 4 + 16)
-        if pool < n:
-            candidates = np.argpartition(-scores, pool - 1, axis=1)[:, :pool]
+        allowed_rows, allowed_postings = self._allowed(filters)
+        n_queries = vectors.shape[0]
+        if len(allowed_rows) == 0:
+            return np.full((n_queries, top_k), -1), np.zeros((n_queries, top_k), dtype=np.float32)
+        cosines = (vectors @ allowed_postings).toarray()
+        depth = min(len(allowed_rows), max(self.rerank_depth, top_k * 4 + 16 if max_per_holder else top_k))
+        if depth < cosines.shape[1]:
+            picked = np.argpartition(-cosines, depth - 1, axis=1)[:, :depth]
         else:
-            candidates = np.broadcast_to(np.arange(n), scores.shape).copy()
-        cand_scores = np.take_along_axis(scores, candidates, axis=1)
-        order = np.argsort(-cand_scores, axis=1, kind="stable")
+            picked = np.broadcast_to(np.arange(cosines.shape[1]), cosines.shape).copy()
+        candidates = allowed_rows[picked]
+        cand_cosines = np.take_along_axis(cosines, picked, axis=1)
+        prior = self._prior_factor(vectors, candidates)
+        scores = cand_cosines * prior
+        if self.feedback_weight > 0:
+            scores = self._feedback_cosines(vectors, candidates, cand_cosines, scores) * prior
+        np.clip(scores, 0.0, 1.0, out=scores)
+        order = np.argsort(-scores, axis=1, kind="stable")
         candidates = np.take_along_axis(candidates, order, axis=1)
-        cand_scores = np.take_along_axis(cand_scores, order, axis=1)
+        scores = np.take_along_axis(scores, order, axis=1).astype(np.float32, copy=False)
         if max_per_holder:
-            candidates, cand_scores = self._cap_per_holder(candidates, cand_scores, top_k, max_per_holder)
+            candidates, scores = self._cap_per_holder(candidates, scores, top_k, max_per_holder)
         rows = candidates[:, :top_k].copy()
-        top = cand_scores[:, :top_k].copy()
-        rows[top <= 0] = -1
+        top = scores[:, :top_k].copy()
+        rows[top <= 0] = -1  # a profile sharing nothing with the request is no match
         top[top <= 0] = 0.0
         if rows.shape[1] < top_k:  # fewer profiles than top_k
             pad = top_k - rows.shape[1]
@@ -169,36 +179,65 @@ class Matcher:
             top = np.pad(top, ((0, 0), (0, pad)))
         return rows, top
 
-    def _with_feedback(self, vectors: sp.csr_matrix, scores: np.ndarray, allowed: np.ndarray) -> sp.csr_matrix:
-        """Request vectors moved towards the centroid of their first results (Rocchio)."""
-        m = min(self.feedback_docs, scores.shape[1])
-        masked = np.where(allowed, scores, -1.0)
-        top = np.argpartition(-masked, m - 1, axis=1)[:, :m]
-        weights = np.take_along_axis(masked, top, axis=1).clip(min=0)
-        rows = np.repeat(np.arange(scores.shape[0]), m)
-        pick = sp.csr_matrix((weights.ravel(), (rows, top.ravel())), shape=scores.shape)
-        centroids = normalize(pick @ self.index.matrix_, norm="l2")
-        return normalize(vectors + self.feedback_weight * centroids, norm="l2").astype(np.float32).tocsr()
+    def _prior_factor(self, vectors: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray | float:
+        """Domain-prior multiplier in [1 - prior_weight, 1] for each candidate, shape like ``candidates``."""
+        if self.domain_prior is None or self.prior_weight <= 0:
+            return 1.0
+        boost = self.domain_prior.boost(vectors, candidates)
+        return (1.0 - self.prior_weight) + self.prior_weight * boost
 
-    def score(self, vectors: sp.csr_matrix) -> np.ndarray:
-        """Dense scores of shape (n_queries, n_profiles), float32 in [0, 1]."""
-        scores = (vectors @ self.index.matrix_.T).toarray().astype(np.float32, copy=False)
-        if self.domain_prior is not None and self.prior_weight > 0:
-            boost = self.domain_prior.profile_boost(vectors)
-            scores *= (1.0 - self.prior_weight) + self.prior_weight * boost
-        np.clip(scores, 0.0, 1.0, out=scores)
-        return scores
+    def _feedback_cosines(self, vectors: sp.csr_matrix, candidates: np.ndarray, cosines: np.ndarray,
+                          scores: np.ndarray) -> np.ndarray:
+        """Cosines of the candidates with each request moved towards its first results (Rocchio).
+
+        With ``c`` the normalised weighted centroid of the first ``feedback_docs`` candidates
+        and ``g`` the feedback weight, ``cos(q + g c, x) = (q.x + g c.x) / |q + g c|``: only
+        the products ``c.x`` of the candidates are computed, never a second full product.
+        """
+        m = min(self.feedback_docs, candidates.shape[1])
+        first = np.argpartition(-scores, m - 1, axis=1)[:, :m] if m < candidates.shape[1] else \
+            np.broadcast_to(np.arange(m), (candidates.shape[0], m))
+        weights = np.take_along_axis(scores, first, axis=1).clip(min=0).astype(np.float32)
+        n_queries = candidates.shape[0]
+        pick = sp.csr_matrix((weights.ravel(), (np.repeat(np.arange(n_queries), m),
+                                                np.take_along_axis(candidates, first, axis=1).ravel())),
+                             shape=(n_queries, self.index.n_profiles))
+        centroids = normalize(pick @ self.index.matrix_, norm="l2").tocsr()  # (n_queries, n_terms)
+        # c.x for every (query, candidate) pair: element-wise product of gathered rows.
+        pairs_q = np.repeat(np.arange(n_queries), candidates.shape[1])
+        cx = np.asarray(centroids[pairs_q].multiply(self.index.matrix_[candidates.ravel()]).sum(axis=1)).ravel()
+        qc = np.asarray(vectors.multiply(centroids).sum(axis=1)).ravel()
+        g = self.feedback_weight
+        norms = np.sqrt(np.maximum(1.0 + g * g + 2 * g * qc, 1e-12))
+        has_terms = np.asarray(vectors.getnnz(axis=1) > 0)
+        norms = np.where(has_terms, norms, np.inf)  # an empty request stays unmatched
+        return (cosines + g * cx.reshape(candidates.shape)) / norms[:, None]
+
+    def _allowed(self, filters: MatchFilters) -> tuple[np.ndarray, sp.csr_matrix]:
+        """Rows passing ``filters`` and the index restricted to them, transposed (cached per filters).
+
+        The matrix is of shape (n_terms, n_allowed), in CSR: the inverted index that the
+        product ``vectors @ matrix`` needs. Transposing once here, not at every product,
+        saves a conversion of the whole index per call (most of a single query's time).
+        """
+        key = filters if filters.as_of is not None else None
+        hit = self._allowed_cache.get(key) if key is not None else None
+        if hit is not None:
+            return hit
+        mask = filters.mask(self.index)
+        rows = np.flatnonzero(mask)
+        matrix = self.index.matrix_ if len(rows) == self.index.n_profiles else self.index.matrix_[rows]
+        matrix = matrix.T.tocsr()
+        if key is not None:
+            if len(self._allowed_cache) >= 8:  # each entry may hold a copy of the index
+                self._allowed_cache.clear()
+            self._allowed_cache[key] = (rows, matrix)
+        return rows, matrix
 
     def mask(self, filters: MatchFilters) -> np.ndarray:
-        """Cached filter mask of shape (n_profiles,)."""
-        key = filters if filters.as_of is not None else None
-        if key is not None and key in self._mask_cache:
-            return self._mask_cache[key]
-        mask = filters.mask(self.index)
-        if key is not None:
-            if len(self._mask_cache) > 64:
-                self._mask_cache.clear()
-            self._mask_cache[key] = mask
+        """Boolean array of shape (n_profiles,): profiles passing ``filters``."""
+        mask = np.zeros(self.index.n_profiles, dtype=bool)
+        mask[self._allowed(filters)[0]] = True
         return mask
 
     # ------------------------------------------------------------------ explanations

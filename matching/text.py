@@ -99,6 +99,7 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
         self._stop = _stop_words(language)
         self._cache: dict[str, tuple[Token, ...]] = {}
+        self._by_term: dict[str, Token] = {}
 
     # ------------------------------------------------------------------ words
     def _analyse_word(self, word: str) -> tuple[Token, ...]:
@@ -117,8 +118,14 @@ class Analyzer:
                 term = part
             else:
                 term = self._stemmer.stemWord(part)
-            out.append(Token(word.lower() if len(parts) == 1 else part, part, term))
+            token = Token(word.lower() if len(parts) == 1 else part, part, term)
+            self._by_term.setdefault(term, token)
+            out.append(token)
         return tuple(out)
+
+    def token_for(self, term: str) -> Token:
+        """A token already analysed into ``term`` (its first written form seen)."""
+        return self._by_term[term]
 
     def word(self, word: str) -> tuple[Token, ...]:
         """Analyse one raw word (cached)."""
