@@ -16,7 +16,7 @@ CROSS_LINGUAL = frozenset({"en", "es", "pt"})
 CANDIDATES = ("fr", "en", "es", "pt", "ar", "it", "de", "nl", "ro", "ca", "ru", "uk", "zh", "vi",
               "tr", "pl", "el", "he", "fa", "hy", "ka", "ja", "ko", "th", "km", "sw", "ht", "mg")
 #: Characters read by the detector.
-DETECTION_CHARS = 400
+DETECTION_CHARS = 200
 #: Below this confidence, the request is treated as French (the programme's default).
 MIN_CONFIDENCE = 0.5
 LANGUAGE_NAMES_FR = {
