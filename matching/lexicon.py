@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from wordfreq import zipf_frequency
+
 from .text import Analyzer, get_analyzer
 
 __all__ = ["Expansion", "PhraseLexicon", "load_glossary", "load_thesaurus"]
@@ -46,11 +48,17 @@ class PhraseLexicon:
         ISO 639-1 code of the source phrases.
     max_terms : int, default 6
         Entries longer than this (in analysed terms) are ignored.
+    max_single_word_zipf : float, optional
+        One-word entries whose word is at least this frequent in the source language
+        (wordfreq's Zipf scale) are ignored: a word as common as "écoles" says little about
+        the sub-topic of a request. None keeps them all.
     """
 
-    def __init__(self, entries: Iterable[tuple[str, str]], source_language: str, max_terms: int = 6) -> None:
+    def __init__(self, entries: Iterable[tuple[str, str]], source_language: str, max_terms: int = 6,
+                 max_single_word_zipf: float | None = None) -> None:
         self.source_language = source_language
         self.max_terms = max_terms
+        self.max_single_word_zipf = max_single_word_zipf
         self._entries = list(entries)
         self.fit()
 
@@ -67,6 +75,9 @@ class PhraseLexicon:
             # loses its meaning once they are removed: its one remaining word would fire everywhere.
             n_words = len(source.words(src))
             if 2 * len(key) < n_words or (len(key) == 1 and n_words > 1):
+                continue
+            if (len(key) == 1 and self.max_single_word_zipf is not None
+                    and zipf_frequency(src, self.source_language) >= self.max_single_word_zipf):
                 continue
             table.setdefault(key, []).append((src, dst, target_terms))
         self.table_ = table
@@ -113,7 +124,7 @@ def load_glossary(path: Path) -> dict[str, PhraseLexicon]:
     return {lang: PhraseLexicon(entries, lang) for lang, entries in by_language.items()}
 
 
-def load_thesaurus(path: Path) -> PhraseLexicon:
+def load_thesaurus(path: Path, max_single_word_zipf: float | None = 4.5) -> PhraseLexicon:
     """French everyday-to-technical thesaurus: each everyday phrase points to its set's terms."""
     entries: list[tuple[str, str]] = []
     for row in _read_csv(path):
@@ -122,7 +133,7 @@ def load_thesaurus(path: Path) -> PhraseLexicon:
         for phrase in everyday:
             for term in technical:
                 entries.append((phrase, term))
-    return PhraseLexicon(entries, "fr")
+    return PhraseLexicon(entries, "fr", max_single_word_zipf=max_single_word_zipf)
 
 
 def analyzer_for(language: str) -> Analyzer:

@@ -23,13 +23,13 @@ from operator import attrgetter
 import numpy as np
 import scipy.sparse as sp
 from rapidfuzz import fuzz, process
-from sklearn.preprocessing import normalize
 from wordfreq import zipf_frequency
 
 from .index import ProfileIndex
 from .language import CROSS_LINGUAL, DetectedLanguage, detect_language
 from .language import warm_up as warm_up_detector
 from .lexicon import PhraseLexicon
+from .sparse import l2_normalize_rows
 from .text import Token, get_analyzer
 
 _TERM = attrgetter("term")
@@ -108,6 +108,9 @@ class QueryAnalyzer:
         self.idf_power = idf_power
         self.cognate_typos = cognate_typos
 
+    #: Typo look-ups cached before the cache is emptied.
+    max_typo_cache = 500_000
+
     def fit(self, index: ProfileIndex) -> QueryAnalyzer:
         """Bind to ``index``: its vocabulary, idf and the words written in its profiles."""
         self.index_ = index
@@ -127,6 +130,8 @@ class QueryAnalyzer:
     # ------------------------------------------------------------------ words
     def _closest_column(self, surface: str, display: str) -> int | None:
         """Vocabulary column of the indexed word closest to ``surface``, or None."""
+        if len(self.typo_cache_) > self.max_typo_cache:  # bounded: requests bring endless new words
+            self.typo_cache_.clear()
         cached = self.typo_cache_.get(surface, -1)
         if cached != -1:
             return cached
@@ -148,13 +153,17 @@ class QueryAnalyzer:
         """
         vocabulary = self.index_.vocabulary_
         own = query.own_counts
-        analyzer = get_analyzer("fr")
+        # The request's first token per term (not the shared analyser's state, which another
+        # thread may reset between this request's analysis and now).
+        first: dict[str, Token] = {}
+        for token in tokens:
+            first.setdefault(token.term, token)
         for term, n in Counter(map(_TERM, tokens)).items():
             column = vocabulary.get(term)
             if column is not None:
                 own[column] = own.get(column, 0) + n
                 continue
-            token = analyzer.token_for(term)
+            token = first[term]
             column = self._closest_column(token.surface, token.display)
             if column is not None:
                 query.add(column, self.typo_weight * n, TermOrigin("typo", token.display))
@@ -182,7 +191,7 @@ class QueryAnalyzer:
         french = get_analyzer("fr")
         vocabulary = self.index_.vocabulary_
         rendering: list[Token] = []
-        counts: Counter[int] = Counter()
+        counts: dict[int, float] = {}
         i = 0
         while i < len(tokens):
             hits = hits_at.get(i)
@@ -193,16 +202,18 @@ class QueryAnalyzer:
                 i += 1
                 continue
             source = " ".join(t.display for t in tokens[i:hits[0].end])
+            share = 1.0 / len(hits)  # an ambiguous term's senses share one word's weight
             for hit in hits:
                 for term in hit.target_terms:
                     rendering.append(Token(source, source, term))
                     column = vocabulary.get(term)
                     if column is not None:
-                        counts[column] += 1
+                        counts[column] = counts.get(column, 0.0) + share
                         query.origins.setdefault(column, TermOrigin("glossary", f"{source} → {hit.target}"))
             i = hits[0].end
         for column, n in counts.items():
-            query.add(column, self.glossary_weight * (1.0 + math.log(n)), query.origins[column])
+            tf = 1.0 + math.log(n) if n > 1 else n
+            query.add(column, self.glossary_weight * tf, query.origins[column])
         return rendering
 
     def _lexicon_hits(self, query: AnalysedQuery, lexicon: PhraseLexicon, tokens: list[Token],
@@ -260,4 +271,4 @@ class QueryAnalyzer:
             shape=(len(queries), self.index_.n_terms),
         )
         matrix = matrix @ sp.diags(self.index_.idf_ ** self.idf_power)
-        return normalize(matrix, norm="l2", copy=False).astype(np.float32)
+        return l2_normalize_rows(matrix)

@@ -12,15 +12,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 from .domain_prior import DomainPrior
 from .filters import MatchFilters
 from .index import ProfileIndex
 from .language import DetectedLanguage
 from .query import AnalysedQuery, QueryAnalyzer, TermOrigin
+from .sparse import l2_normalize_rows
 
 __all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "term_label"]
+
+#: Largest dense (requests x profiles) score block scored at once: 4M cells, i.e. 16 MiB of
+#: float32 cosines and 32 MiB of argpartition indices, whatever the block and index sizes.
+MAX_DENSE_CELLS = 1 << 22
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,11 @@ class Matcher:
         """
         allowed_rows, allowed_postings = self._allowed(filters)
         n_queries = vectors.shape[0]
+        step = max(1, MAX_DENSE_CELLS // max(1, len(allowed_rows)))
+        if n_queries > step:  # rows are independent: score a few at a time, in bounded memory
+            parts = [self.rank_vectors(vectors[i:i + step], filters, top_k, max_per_holder)
+                     for i in range(0, n_queries, step)]
+            return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
         if len(allowed_rows) == 0:
             return np.full((n_queries, top_k), -1), np.zeros((n_queries, top_k), dtype=np.float32)
         cosines = (vectors @ allowed_postings).toarray()
@@ -202,7 +211,7 @@ class Matcher:
         pick = sp.csr_matrix((weights.ravel(), (np.repeat(np.arange(n_queries), m),
                                                 np.take_along_axis(candidates, first, axis=1).ravel())),
                              shape=(n_queries, self.index.n_profiles))
-        centroids = normalize(pick @ self.index.matrix_, norm="l2").tocsr()  # (n_queries, n_terms)
+        centroids = l2_normalize_rows(pick @ self.index.matrix_)  # (n_queries, n_terms)
         # c.x for every (query, candidate) pair: element-wise product of gathered rows.
         pairs_q = np.repeat(np.arange(n_queries), candidates.shape[1])
         cx = np.asarray(centroids[pairs_q].multiply(self.index.matrix_[candidates.ravel()]).sum(axis=1)).ravel()

@@ -7,7 +7,9 @@ are kept: short tokens and tokens holding digits are not stemmed, and an all-cap
 (``PLU``, ``ONG``) is never taken for a stop word.
 
 Each distinct raw word is analysed once and cached, which is what makes analysis of large
-corpora fast: text is mostly made of words already seen.
+corpora fast: text is mostly made of words already seen. The cache is bounded (a service
+fed arbitrary text must not grow without limit): past :attr:`Analyzer.max_cache_words`
+words it is emptied, only ever at the start of a text, and refills as words come back.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 import Stemmer
 from stop_words import get_stop_words
 from unidecode import unidecode
+from wordfreq import top_n_list
 
 __all__ = ["Analyzer", "Token", "fold", "get_analyzer", "SUPPORTED_STEMMERS"]
 
@@ -60,11 +63,20 @@ def fold(text: str) -> str:
     return unidecode(unicodedata.normalize("NFKC", text)).lower()
 
 
+#: Foreign stop lists keep only words among this many most frequent words of the language.
+_FUNCTION_WORD_RANK = 250
+
+
 def _stop_words(language: str) -> frozenset[str]:
     try:
         words = get_stop_words(language)
     except Exception:  # stop-words raises its own error type for unknown languages
         words = []
+    if language != "fr":
+        # Some stop lists (English: 1,300 words) hold content words such as "fire", "home",
+        # "open" or "water"; function words are all among a language's most frequent words.
+        frequent = set(top_n_list(language, _FUNCTION_WORD_RANK))
+        words = [w for w in words if w in frequent]
     folded = {fold(w).strip(_APOSTROPHES + ".") for w in words}
     folded |= _EXTRA_STOP_WORDS.get(language, set())
     folded -= _KEEP_WORDS.get(language, set())
@@ -91,6 +103,9 @@ class Analyzer:
     min_stem_length : int, default 4
         Words shorter than this are kept as they are (acronyms, short technical words).
     """
+
+    #: Distinct words cached before the cache is emptied (about 100 MB at most).
+    max_cache_words = 500_000
 
     def __init__(self, language: str = "fr", min_stem_length: int = 4) -> None:
         self.language = language
@@ -123,12 +138,19 @@ class Analyzer:
             out.append(token)
         return tuple(out)
 
+    def _trim(self) -> None:
+        """Empty the caches when full; called before analysing a text, never in the middle."""
+        if len(self._cache) > self.max_cache_words or len(self._by_term) > self.max_cache_words:
+            self._cache.clear()
+            self._by_term.clear()
+
     def token_for(self, term: str) -> Token:
         """A token already analysed into ``term`` (its first written form seen)."""
         return self._by_term[term]
 
     def word(self, word: str) -> tuple[Token, ...]:
         """Analyse one raw word (cached)."""
+        self._trim()
         hit = self._cache.get(word)
         if hit is None:
             hit = self._cache[word] = self._analyse_word(word)
@@ -143,6 +165,7 @@ class Analyzer:
 
     def tokens(self, text: str) -> list[Token]:
         """Analyse ``text`` into tokens, keeping their order."""
+        self._trim()
         cache = self._cache
         out: list[Token] = []
         for w in self.words(text):
@@ -154,6 +177,7 @@ class Analyzer:
 
     def __call__(self, text: str) -> list[str]:
         """Analyse ``text`` into index terms (stems), in order."""
+        self._trim()
         cache = self._cache
         out: list[str] = []
         for w in self.words(text):
