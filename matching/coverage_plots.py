@@ -72,7 +72,7 @@ def plot_label_calendar(calendar: pd.DataFrame, ax: Axes | None = None) -> Axes:
     right.set_ylabel("labels still valid")
     right.set_ylim(bottom=0)
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, loc="lower left")
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
     ax.set_title("Label calendar: expiries over the next months")
     return ax
 
@@ -122,10 +122,10 @@ def plot_country_demand(countries: pd.DataFrame, ax: Axes | None = None, top: in
     x = np.arange(len(shown))
     colors = np.where(shown["little_experience"], "#c0392b", "#3b7dd8")
     ax.bar(x - 0.2, shown["requests"], width=0.4, color=colors, label="requests (red: little experience)")
-    ax.bar(x + 0.2, shown["profiles"], width=0.4, color="#a0a0a0", label="valid profiles with experience")
+    bars = ax.bar(x + 0.2, shown["profiles"], width=0.4, color="#a0a0a0", label="valid profiles with experience")
+    ax.bar_label(bars, fontsize=7)
     ax.set_xticks(x, shown["name"], rotation=60, ha="right")
-    ax.set_yscale("symlog")
-    ax.set_ylabel("count (log scale)")
+    ax.set_ylabel("count")
     ax.legend()
     ax.set_title("Countries sending requests vs past cooperation of labelled profiles")
     return ax

@@ -3,7 +3,9 @@
 Every loader is all-or-nothing: it reads and checks the whole input, then returns it, or
 raises :class:`DataError` listing each problem with its file, line and field. Input is
 UTF-8 (a BOM is tolerated); a file that is not valid UTF-8 is read as Windows-1252, the
-encoding Excel uses for CSV in France. CSV files may use ``,`` ``;`` or tab separators.
+encoding Excel uses for CSV in France; a UTF-16 file with a BOM (Excel's "Unicode text") is
+read as UTF-16. CSV files may use ``,`` ``;`` or tab separators. Binary files (images,
+archives, Excel workbooks, PDF) are refused with a message saying what they look like.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import pycountry
 from .taxonomy import HOLDER_TYPES, canonical_region, domain_codes
 
 __all__ = [
-    "DataError", "Problem", "LABEL_YEARS", "PROFILE_FIELDS", "REQUEST_FIELDS",
+    "DataError", "Problem", "LABEL_YEARS", "MAX_TEXT_CHARS", "PROFILE_FIELDS", "REQUEST_FIELDS",
     "read_records", "validate_profile", "validate_request", "profiles_frame",
     "load_profiles", "load_requests", "load_qrels", "iter_request_blocks", "label_end_default",
 ]
@@ -39,12 +41,30 @@ PROFILE_REQUIRED = ("id", "holder", "holder_type", "region", "title", "descripti
 REQUEST_FIELDS = ("id", "text", "requester", "country", "language", "received", "group")
 REQUEST_REQUIRED = ("id", "text")
 MAX_ID_LENGTH = 200
+#: Longest request text accepted (the API and the staff page use the same limit).
+MAX_TEXT_CHARS = 20_000
+#: Longest profile text fields, as the API accepts them.
+PROFILE_TEXT_LIMITS = {"holder": 300, "region": 100, "title": 500, "description": 10_000, "contact": 300}
 MAX_PROBLEMS = 50  # enough to fix a file in one go, without flooding a terminal
 
 _LANGUAGES = frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
 # XK (Kosovo) is user-assigned in ISO 3166 but in common use.
 _COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Signatures of binary formats people rename to .csv, and what to tell them.
+_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive or an Excel .xlsx workbook (save it as CSV)"),
+    (b"\xd0\xcf\x11\xe0", "an Excel .xls or other Office document (save it as CSV)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+)
+_BINARY_CONTROLS = bytes(c for c in range(32) if c not in b"\t\n\r\x0c")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +104,17 @@ def _decode(raw: IO[bytes], source: str) -> IO[str]:
     """Text view of a seekable binary stream: UTF-8 (BOM tolerated), else Windows-1252."""
     head = raw.read(65536)
     raw.seek(0)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return io.TextIOWrapper(raw, encoding="utf-16", newline="")
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise DataError.single(source, None, None, f"binary file ({what}): expected CSV or JSON Lines text")
     if b"\x00" in head:
         raise DataError.single(source, None, None, "binary file (NUL bytes): expected UTF-8 text, CSV or JSON Lines")
+    controls = len(head) - len(head.translate(None, _BINARY_CONTROLS))
+    if controls > max(8, len(head) // 100):
+        raise DataError.single(source, None, None,
+                               f"binary file ({controls} control bytes): expected UTF-8 text, CSV or JSON Lines")
     encoding = "utf-8-sig"
     try:
         # The probe may cut a multi-byte character at its end: decode incrementally.
@@ -98,8 +127,18 @@ def _decode(raw: IO[bytes], source: str) -> IO[str]:
 def _lines(text: IO[str], source: str) -> Iterator[str]:
     try:
         yield from text
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise DataError.single(source, None, None, "not valid UTF-8 text (nor Windows-1252)") from None
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    """``text`` cut for an error message (never echo a whole line of a huge or binary file)."""
+    text = _SURROGATE.sub("\ufffd", text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _guess_format(name: str, first_char: str) -> str:
@@ -138,6 +177,9 @@ def read_records(source: str | Path | bytes, name: str | None = None,
             raise DataError.single(source_name, None, None, "empty file")
         body = itertools.chain([line], lines)
         if _guess_format(source_name, line.lstrip()[:1]) == "jsonl":
+            if line.lstrip().startswith("["):
+                raise DataError.single(source_name, skipped + 1, None,
+                                       "a JSON array: expected JSON Lines, one JSON object per line without [ ]")
             yield from _read_jsonl(body, skipped, source_name, tuple(required))
         else:
             yield from _read_csv(body, skipped, source_name, tuple(required))
@@ -149,9 +191,13 @@ def _read_jsonl(lines: Iterator[str], skipped: int, source: str,
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise DataError.single(source, number, None, f"invalid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise DataError.single(source, number, None, "invalid JSON (nested too deeply)") from None
+        except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
+            raise DataError.single(source, number, None, f"invalid JSON ({_shorten(str(exc), 80)})") from None
         if not isinstance(record, dict):
             raise DataError.single(source, number, None, "expected a JSON object per line")
         missing = [f for f in required if f not in record]
@@ -172,8 +218,8 @@ def _read_csv(lines: Iterator[str], skipped: int, source: str,
         raise DataError.single(source, 1, None, "unreadable CSV header") from None
     missing = [f for f in required if f not in header]
     if missing:
-        raise DataError.single(source, 1, missing[0],
-                               f"missing column(s) {', '.join(missing)}; header has {', '.join(header) or 'nothing'}")
+        raise DataError.single(source, 1, missing[0], f"missing column(s) {', '.join(missing)}; "
+                                                      f"header has {_shorten(', '.join(header)) or 'nothing'}")
     try:
         for row in reader:
             number = reader.line_num + skipped
@@ -199,9 +245,19 @@ def _text(record: dict, field: str, required: bool, problems: list[str]) -> str:
             problems.append(f"{field}\x1fexpected text, got {type(value).__name__}")
             return ""
     value = _CONTROL.sub(" ", value).strip()
+    if _SURROGATE.search(value):  # e.g. "\\ud800" in JSON: not encodable, never storable
+        if field == "id":
+            problems.append(f"{field}\x1fcontains an unpaired surrogate (invalid Unicode)")
+            return ""
+        value = _SURROGATE.sub("\ufffd", value)
     if required and not value:
         problems.append(f"{field}\x1fmissing or empty")
     return value
+
+
+def _check_length(out: dict[str, Any], field: str, limit: int, problems: list[str]) -> None:
+    if len(out[field]) > limit:
+        problems.append(f"{field}\x1f{len(out[field]):,} characters, longer than the limit of {limit:,}")
 
 
 def _list(record: dict, field: str, problems: list[str]) -> list[str]:
@@ -220,7 +276,7 @@ def _list(record: dict, field: str, problems: list[str]) -> list[str]:
         if not isinstance(item, str):
             problems.append(f"{field}\x1fexpected text items, got {type(item).__name__}")
             return []
-        item = item.strip()
+        item = _SURROGATE.sub("\ufffd", item.strip())
         if item and item not in out:
             out.append(item)
     return out
@@ -252,7 +308,7 @@ def label_end_default(start: date) -> date:
 
 def _raise_if(problems: list[str], source: str, line: int | None) -> None:
     if problems:
-        raise DataError([Problem(source, line, *p.split("\x1f", 1)) for p in problems])
+        raise DataError([Problem(source, line, *_SURROGATE.sub("\ufffd", p).split("\x1f", 1)) for p in problems])
 
 
 def validate_profile(record: dict[str, Any], source: str = "profile", line: int | None = None) -> dict[str, Any]:
@@ -292,6 +348,8 @@ def validate_profile(record: dict[str, Any], source: str = "profile", line: int 
     out["label_start"] = start
     out["label_end"] = end if end else (label_end_default(start) if start else None)
     out["contact"] = _text(record, "contact", False, p)
+    for field, limit in PROFILE_TEXT_LIMITS.items():
+        _check_length(out, field, limit, p)
     _raise_if(p, source, line)
     return out
 
@@ -302,6 +360,7 @@ def validate_request(record: dict[str, Any], source: str = "request", line: int 
     out: dict[str, Any] = {"id": _text(record, "id", True, p), "text": _text(record, "text", True, p)}
     if len(out["id"]) > MAX_ID_LENGTH:
         p.append(f"id\x1flonger than {MAX_ID_LENGTH} characters")
+    _check_length(out, "text", MAX_TEXT_CHARS, p)
     out["requester"] = _text(record, "requester", False, p)
     country = _text(record, "country", False, p).upper()
     if country and country not in _COUNTRIES:

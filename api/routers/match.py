@@ -1,0 +1,97 @@
+"""POST /match (one request) and POST /match/batch (a file of requests)."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, status
+from fastapi.responses import Response
+
+from matching.batch import BATCH_COLUMNS, run_batch
+from matching.filters import MatchFilters
+from matching.loading import DataError
+from matching.presentation import language_name_fr, language_notice
+from matching.search import SearchQuery, run_search
+
+from ..deps import ReadAccess, SettingsDep, SnapshotDep
+from ..errors import data_error_detail
+from ..schemas import BatchResponse, ErrorOut, MatchedTermOut, MatchRequest, MatchResponse, MatchResultOut
+
+router = APIRouter(prefix="/match", tags=["match"], dependencies=[ReadAccess])
+
+Codes = Annotated[list[str], Query(max_length=50)]
+BATCH_DOC = """Upload a CSV or JSON Lines file of requests (field `file`, **at most 10 MB**), with columns
+`id` and `text` (optional: `requester`, `country`, `language`, `received`, `group`). CSV may use `,` `;`
+or tab separators; UTF-8 (BOM tolerated) or Windows-1252. The whole file is checked first: a bad line
+gives 422 naming its line and field, and no result. The answer has the CLI's `batch` columns
+(`""" + "`, `".join(BATCH_COLUMNS) + """`): CSV by default or with `Accept: text/csv`, JSON with
+`Accept: application/json`, JSON Lines with `Accept: application/x-ndjson`."""
+
+
+@router.post("", response_model=MatchResponse, summary="Rank expert profiles for one request",
+             description="The `X-Index-Revision` response header gives the store revision the ranking used.")
+def match(body: MatchRequest, snapshot: SnapshotDep, response: Response) -> MatchResponse:
+    response.headers["X-Index-Revision"] = str(snapshot.revision)
+    query = SearchQuery(text=body.text, top_k=body.top_k, as_of=body.as_of, domains=body.domains,
+                        languages=body.languages, countries=body.countries, regions=body.regions,
+                        holder_types=body.holder_types, include_expired=body.include_expired,
+                        language=body.language, max_per_holder=body.max_per_holder)
+    outcome = run_search(snapshot.matcher, query)
+    results = [MatchResultOut(
+        rank=r.rank, expert_id=r.expert_id, score=r.score, holder=r.holder, title=r.title, domains=list(r.domains),
+        label_end=r.label_end, label_status=r.label_status,
+        matched_terms=[MatchedTermOut(term=t.term, via=t.via, source=t.source, contribution=t.contribution,
+                                      label=t.label) for t in r.matched_terms],
+    ) for r in outcome.results]
+    lang = outcome.language
+    return MatchResponse(results=results, count=len(results), as_of=outcome.as_of, language=lang.code,
+                         language_name=language_name_fr(lang.code), language_confidence=lang.confidence,
+                         language_supported=lang.supported, notice=language_notice(lang))
+
+
+def _read_upload(upload: UploadFile, limit: int) -> bytes:
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"File too large (limit {limit // (1024 * 1024)} MB).")
+    return data
+
+
+@router.post("/batch", summary="Rank profiles for a file of requests (CSV or JSON Lines, 10 MB max)",
+             description=BATCH_DOC, response_model=BatchResponse,
+             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                                          "application/x-ndjson": {"schema": {"type": "string"}}}},
+                        413: {"model": ErrorOut, "description": "File over the size limit"}})
+def match_batch(
+    request: Request,
+    settings: SettingsDep,
+    snapshot: SnapshotDep,
+    file: Annotated[UploadFile, File(description="CSV or JSON Lines file of requests")],
+    top_k: Annotated[int, Query(ge=1, le=50)] = 10,
+    as_of: Annotated[date | None, Query(description="Date labels must be valid on (default: today)")] = None,
+    include_expired: bool = False,
+    domain: Codes = [],  # noqa: B006 - FastAPI copies query defaults
+    language: Codes = [],  # noqa: B006
+    country: Codes = [],  # noqa: B006
+) -> Response | BatchResponse:
+    data = _read_upload(file, settings.max_upload_bytes)
+    accept = request.headers.get("accept", "")
+    fmt = "jsonl" if ("application/json" in accept or "ndjson" in accept) else "csv"
+    filters = MatchFilters(domains=tuple(domain), languages=tuple(language), countries=tuple(country),
+                           as_of=as_of or date.today(), include_expired=include_expired)
+    if snapshot.matcher is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "No active expert profile to match against.")
+    out = io.StringIO()
+    try:
+        summary = run_batch(snapshot.matcher, data, out, filters, top_k=top_k, workers=1, progress=False, fmt=fmt)
+    except DataError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, data_error_detail(exc, "file")) from None
+    if fmt == "csv":
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="matches.csv"'})
+    if "ndjson" in accept and "application/json" not in accept:
+        return Response(out.getvalue(), media_type="application/x-ndjson")
+    rows = [json.loads(line) for line in out.getvalue().splitlines() if line]
+    return BatchResponse(requests=summary.requests, rows=summary.rows, results=rows)

@@ -1,0 +1,208 @@
+"""The staff page (French, server-rendered): search form, ranked cards, CSV export, profile pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from matching.language import LANGUAGE_NAMES_FR
+from matching.presentation import (
+    HOLDER_TYPE_LABELS_FR,
+    language_name_fr,
+    language_notice,
+    profile_view,
+    request_segments,
+)
+from matching.search import MAX_TEXT_CHARS, SearchOutcome, SearchQuery, run_search
+from matching.store import ProfileNotFound
+from matching.taxonomy import REGIONS, domains
+
+from ..deps import READ_COOKIE, SettingsDep, SnapshotDep, StoreDep, key_matches, page_token, read_allowed
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+
+MAX_RESULTS = 50
+VIA_FR = {"glossary": "traduction", "thesaurus": "expression courante", "typo": "orthographe corrigée",
+          "cognate": "mot apparenté", "request": "mot de la demande"}
+STATUS_FR = {"valid": "valide", "expiring": "expire bientôt", "expired": "expiré"}
+
+
+class LoginRequired(Exception):
+    """The page needs the read key (EXPE_READ_KEY is set) and the browser has not given it."""
+
+
+def page_access(request: Request, settings: SettingsDep) -> None:
+    if settings.read_key is None:
+        return
+    token = request.cookies.get(READ_COOKIE)
+    if not key_matches(token, page_token(settings)) and not read_allowed(settings, request.headers.get("x-api-key")):
+        raise LoginRequired
+
+
+PageAccess = Depends(page_access)
+
+
+@dataclass
+class SearchForm:
+    """What the staff typed, kept as typed so the form can be shown again."""
+
+    texte: str = ""
+    nombre: str = "10"
+    domaines: list[str] = field(default_factory=list)
+    langues: list[str] = field(default_factory=list)
+    pays: str = ""
+    region: str = ""
+    type: str = ""
+    expires: bool = False
+
+    def errors(self) -> list[str]:
+        out = []
+        if not self.texte.strip():
+            out.append("Le texte de la demande est vide : collez la demande de coopération, puis lancez la recherche.")
+        elif len(self.texte) > MAX_TEXT_CHARS:
+            out.append(f"La demande est trop longue : {len(self.texte):,} caractères pour une limite de "
+                       f"{MAX_TEXT_CHARS:,}. Raccourcissez-la en gardant l'objet et le besoin précis."
+                       .replace(",", "\u202f"))
+        if self.top_k() is None:
+            out.append(f"Le nombre de résultats doit être un nombre entier entre 1 et {MAX_RESULTS}.")
+        return out
+
+    def top_k(self) -> int | None:
+        try:
+            value = int(self.nombre.strip())
+        except ValueError:
+            return None
+        return value if 1 <= value <= MAX_RESULTS else None
+
+    def countries(self) -> list[str]:
+        return [c.upper() for c in re.split(r"[\s,;]+", self.pays) if c]
+
+    def query(self) -> SearchQuery:
+        return SearchQuery(text=self.texte, top_k=self.top_k() or 10, domains=self.domaines, languages=self.langues,
+                           countries=self.countries(), regions=[self.region] if self.region else [],
+                           holder_types=[self.type] if self.type else [], include_expired=self.expires)
+
+
+def search_form(
+    texte: Annotated[str, Form()] = "",
+    nombre: Annotated[str, Form()] = "10",
+    domaines: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
+    langues: Annotated[list[str], Form()] = [],  # noqa: B006
+    pays: Annotated[str, Form(max_length=500)] = "",
+    region: Annotated[str, Form(max_length=100)] = "",
+    type: Annotated[str, Form(max_length=40)] = "",
+    expires: Annotated[str, Form()] = "",
+) -> SearchForm:
+    return SearchForm(texte, nombre, domaines[:50], langues[:50], pays, region, type, bool(expires))
+
+
+FormDep = Annotated[SearchForm, Depends(search_form)]
+
+
+def _context(snapshot, form: SearchForm, **extra: Any) -> dict[str, Any]:
+    languages = sorted(snapshot.matcher.index.languages_ if snapshot.matcher is not None else ["fr"],
+                       key=lambda c: LANGUAGE_NAMES_FR.get(c, c))
+    return {
+        "form": form, "domains": domains(), "regions": REGIONS, "holder_types": HOLDER_TYPE_LABELS_FR,
+        "languages": [(c, language_name_fr(c)) for c in languages], "max_chars": MAX_TEXT_CHARS,
+        "max_chars_fr": f"{MAX_TEXT_CHARS:,}".replace(",", "\u202f"),
+        "max_results": MAX_RESULTS, "via_fr": VIA_FR, "status_fr": STATUS_FR, "n_profiles": snapshot.n_profiles,
+        "domain_labels": {d.code: d.label for d in domains()}, **extra,
+    }
+
+
+@router.get("/", response_class=HTMLResponse, dependencies=[PageAccess])
+def home(request: Request, snapshot: SnapshotDep) -> HTMLResponse:
+    return templates.TemplateResponse(request, "index.html", _context(snapshot, SearchForm()))
+
+
+@router.post("/", response_class=HTMLResponse, dependencies=[PageAccess])
+def search(request: Request, snapshot: SnapshotDep, form: FormDep) -> HTMLResponse:
+    errors = form.errors()
+    if errors:
+        return templates.TemplateResponse(request, "index.html", _context(snapshot, form, errors=errors),
+                                          status_code=422)
+    outcome = run_search(snapshot.matcher, form.query(), highlights=True)
+    context = _context(snapshot, form, outcome=outcome, request_segments=request_segments(outcome.text,
+                                                                                            outcome.results),
+                       language_name=language_name_fr(outcome.language.code),
+                       notice=language_notice(outcome.language, french=True), searched=True)
+    return templates.TemplateResponse(request, "index.html", context)
+
+
+def results_csv(outcome: SearchOutcome) -> bytes:
+    """The results as CSV for Excel in France: UTF-8 with BOM, ';' separators."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["rang", "identifiant", "score", "porteur", "type", "region", "titre", "domaines",
+                     "fin_du_label", "statut_du_label", "termes_correspondants"])
+    for r in outcome.results:
+        writer.writerow([r.rank, r.expert_id, f"{r.score:.4f}".replace(".", ","), r.holder,
+                         HOLDER_TYPE_LABELS_FR.get(r.holder_type, r.holder_type), r.region, r.title,
+                         ", ".join(r.domains), r.label_end.isoformat(), STATUS_FR[r.label_status],
+                         " ; ".join(t.label for t in r.matched_terms)])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+@router.post("/export.csv", dependencies=[PageAccess])
+def export_csv(request: Request, snapshot: SnapshotDep, form: FormDep) -> Response:
+    errors = form.errors()
+    if errors:
+        return templates.TemplateResponse(request, "index.html", _context(snapshot, form, errors=errors),
+                                          status_code=422)
+    outcome = run_search(snapshot.matcher, form.query())
+    name = f"expe-ct-resultats-{date.today().isoformat()}.csv"
+    return Response(results_csv(outcome), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/profils/{expert_id}", response_class=HTMLResponse, dependencies=[PageAccess])
+def profile_page(request: Request, expert_id: str, store: StoreDep) -> HTMLResponse:
+    try:
+        profile = profile_view(store.get(expert_id[:200]), date.today())
+    except ProfileNotFound as exc:
+        if exc.withdrawn_at:
+            message = f"Le label du profil « {expert_id} » a été retiré le {_date_fr(exc.withdrawn_at[:10])}."
+        else:
+            message = f"Aucun profil d'expertise ne porte l'identifiant « {expert_id[:200]} »."
+        return templates.TemplateResponse(request, "erreur.html", {"title": "Profil introuvable", "message": message},
+                                          status_code=404)
+    context = {"p": profile, "status_fr": STATUS_FR,
+               "languages_fr": [language_name_fr(c) for c in profile["languages"]]}
+    return templates.TemplateResponse(request, "profil.html", context)
+
+
+@router.get("/connexion", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "connexion.html", {})
+
+
+@router.post("/connexion", response_class=HTMLResponse)
+def login(request: Request, settings: SettingsDep, cle: Annotated[str, Form(max_length=500)] = "") -> Response:
+    if not read_allowed(settings, cle):
+        return templates.TemplateResponse(request, "connexion.html", {"error": "Clé d'accès incorrecte."},
+                                          status_code=401)
+    response = RedirectResponse("/", status_code=303)
+    token = page_token(settings)
+    if token:
+        response.set_cookie(READ_COOKIE, token, httponly=True, samesite="strict", max_age=12 * 3600)
+    return response
+
+
+def _date_fr(value: str | date) -> str:
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return day.strftime("%d/%m/%Y")
+
+
+templates.env.filters["date_fr"] = _date_fr
+templates.env.filters["score_fr"] = lambda s: f"{s:.3f}".replace(".", ",")

@@ -1,0 +1,205 @@
+"""Ranked matches made readable: profile fields, label status, highlights, language notices.
+
+Shared by the JSON API and the staff page, so both say the same thing. Highlights are
+returned as text segments ``(text, highlighted)``: the caller escapes and wraps them, so no
+HTML is built here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from .highlight import excerpt, highlight_spans
+from .language import CROSS_LINGUAL, LANGUAGE_NAMES_FR, DetectedLanguage
+from .ranking import Match, Matcher, MatchResult
+from .taxonomy import domains
+from .text import fold, get_analyzer
+
+__all__ = [
+    "HOLDER_TYPE_LABELS_FR", "Segment", "TermView", "ResultView", "add_months", "label_status",
+    "present", "segments", "request_segments", "language_notice", "language_name_fr", "profile_view",
+]
+
+HOLDER_TYPE_LABELS_FR = {
+    "commune": "Commune", "intercommunalite": "Intercommunalité", "departement": "Département",
+    "region": "Région", "association": "Association", "autre": "Autre",
+}
+#: A label ending within this many months of the reference date is flagged.
+EXPIRY_WARNING_MONTHS = 6
+
+Segment = tuple[str, bool]
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class TermView:
+    term: str
+    via: str
+    source: str
+    contribution: float
+    label: str
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """One ranked card / API result."""
+
+    rank: int
+    expert_id: str
+    score: float
+    holder: str
+    holder_type: str
+    region: str
+    title: str
+    domains: tuple[str, ...]
+    label_start: date
+    label_end: date
+    label_status: str  # "valid", "expiring" (within six months) or "expired"
+    matched_terms: tuple[TermView, ...]
+    title_segments: tuple[Segment, ...] = ()
+    excerpt_segments: tuple[Segment, ...] = ()
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` calendar months (clamped to the month's last day)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, d))
+        except ValueError:
+            continue
+    raise ValueError(day)  # unreachable
+
+
+def label_status(label_end: date, as_of: date) -> str:
+    """``"expired"``, ``"expiring"`` (ends within six months of ``as_of``) or ``"valid"``."""
+    if label_end < as_of:
+        return "expired"
+    if label_end <= add_months(as_of, EXPIRY_WARNING_MONTHS):
+        return "expiring"
+    return "valid"
+
+
+def segments(text: str, spans: list[tuple[int, int]]) -> tuple[Segment, ...]:
+    """Split ``text`` into ``(piece, highlighted)`` segments along sorted, merged ``spans``."""
+    out: list[Segment] = []
+    pos = 0
+    for start, end in sorted(spans):
+        if start < pos:
+            start = pos
+        if end <= start:
+            continue
+        if start > pos:
+            out.append((text[pos:start], False))
+        out.append((text[start:end], True))
+        pos = end
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return tuple(out)
+
+
+def _to_date(value: Any) -> date:
+    return value.date() if isinstance(value, pd.Timestamp) else value
+
+
+def _term_views(match: Match) -> tuple[TermView, ...]:
+    return tuple(TermView(t.term, t.via, t.source, t.contribution, t.label()) for t in match.matched_terms)
+
+
+def present(matcher: Matcher, result: MatchResult, as_of: date, highlights: bool = False) -> list[ResultView]:
+    """The matches of ``result`` with their profile fields (and highlighted excerpts if asked)."""
+    profiles = matcher.index.profiles_
+    out = []
+    for m in result.matches:
+        p = profiles.iloc[m.row]
+        end = _to_date(p["label_end"])
+        title_segments: tuple[Segment, ...] = ()
+        excerpt_segments: tuple[Segment, ...] = ()
+        if highlights:
+            stems = {t.stem for t in m.matched_terms}
+            title_segments = segments(p["title"], highlight_spans(p["title"], stems))
+            text, spans = excerpt(p["description"], highlight_spans(p["description"], stems))
+            excerpt_segments = segments(text, spans)
+        out.append(ResultView(
+            rank=m.rank, expert_id=m.expert_id, score=round(m.score, 4), holder=p["holder"],
+            holder_type=p["holder_type"], region=p["region"], title=p["title"], domains=tuple(p["domains"]),
+            label_start=_to_date(p["label_start"]), label_end=end, label_status=label_status(end, as_of),
+            matched_terms=_term_views(m), title_segments=title_segments, excerpt_segments=excerpt_segments,
+        ))
+    return out
+
+
+def request_segments(text: str, results: list[ResultView]) -> tuple[Segment, ...]:
+    """The request split into segments, highlighting the words that led to some match.
+
+    A word is highlighted when it is (or stems like) a matched term, or when it is one of
+    the request words a translation, typo correction or expansion came from.
+    """
+    sources: set[str] = set()
+    term_words: set[str] = set()
+    for r in results:
+        for t in r.matched_terms:
+            sources.update(_WORD.findall(fold(t.source.split(" → ")[0])))
+            term_words.update(_WORD.findall(fold(t.term)))
+    spans = [(m.start(), m.end()) for m in _WORD.finditer(text) if fold(m.group()) in sources]
+    spans += highlight_spans(text, _stems_of(term_words))
+    return segments(text, _merge(spans))
+
+
+def _stems_of(words: set[str]) -> set[str]:
+    analyzer = get_analyzer("fr")
+    return {t.term for w in words for t in analyzer.word(w)}
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(set(spans)):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+#: French names of working languages the detector does not handle but profiles list.
+_MORE_NAMES_FR = {"br": "breton", "oc": "occitan", "eu": "basque", "co": "corse", "wo": "wolof", "bm": "bambara",
+                  "ff": "peul", "ln": "lingala", "ha": "haoussa", "yo": "yoruba", "hi": "hindi", "bn": "bengali",
+                  "id": "indonésien", "lo": "lao", "my": "birman", "qu": "quechua", "gn": "guarani", "sq": "albanais",
+                  "sr": "serbe", "hr": "croate", "bg": "bulgare", "hu": "hongrois", "cs": "tchèque", "sv": "suédois",
+                  "da": "danois", "fi": "finnois", "no": "norvégien", "et": "estonien", "lv": "letton",
+                  "lt": "lituanien", "ku": "kurde", "am": "amharique", "so": "somali", "rw": "kinyarwanda"}
+
+
+def language_name_fr(code: str) -> str:
+    return LANGUAGE_NAMES_FR.get(code) or _MORE_NAMES_FR.get(code, code)
+
+
+def language_notice(language: DetectedLanguage, french: bool = False) -> str | None:
+    """A warning when matching is not reliable for the request's language, else None."""
+    if language.supported:
+        return None
+    if french:
+        return (f"La demande semble rédigée en {language_name_fr(language.code)} : la recherche n'est fiable "
+                "qu'en français, anglais, espagnol et portugais. Les résultats peuvent être incomplets ; "
+                "faites traduire la demande si possible.")
+    supported = ", ".join(["fr", *sorted(CROSS_LINGUAL)])
+    return (f"The request seems to be written in '{language.code}': matching is reliable only for "
+            f"{supported}. Results may be incomplete; translate the request if possible.")
+
+
+def profile_view(profile: dict[str, Any], as_of: date) -> dict[str, Any]:
+    """A stored profile with its domain labels, holder type label and label status."""
+    label_of = {d.code: d.label for d in domains()}
+    end = _to_date(profile["label_end"])
+    return {
+        **profile,
+        "holder_type_label": HOLDER_TYPE_LABELS_FR.get(profile["holder_type"], profile["holder_type"]),
+        "domain_labels": [(c, label_of.get(c, c)) for c in profile["domains"]],
+        "label_status": label_status(end, as_of),
+    }
