@@ -4,37 +4,52 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Re-install when pyproject.toml changes.
+HASH := $(shell cksum pyproject.toml | cut -d' ' -f1)
+RUNTIME := $(VENV)/.runtime-$(HASH)
+DEV := $(VENV)/.dev-$(HASH)
+BENCH := $(VENV)/.bench-$(HASH)
 
-.PHONY: run test chromium bench batch evaluate clean
+.PHONY: run test chromium batch evaluate bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	touch $(STAMP)
 
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(RUNTIME)
+
+$(BENCH): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@ $(DEV) $(RUNTIME)
+
+# Debian's chromium drives the browser tests (Playwright's own download does not work here).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
-	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
+	  SUDO=$$( [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-run: $(STAMP)
+run: $(RUNTIME)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m api
 
-test: $(STAMP) chromium
+test: $(DEV) chromium
 	$(BIN)/ruff check matching api tests bench
 	$(BIN)/python -m pytest
 
-batch: $(STAMP)
+batch: $(RUNTIME)
 	$(BIN)/expe-match batch --requests data/requests.jsonl --out var/matches.csv
 
-evaluate: $(STAMP)
+evaluate: $(RUNTIME)
 	$(BIN)/expe-match evaluate --requests data/requests.jsonl --qrels data/qrels.tsv
 
-bench: $(STAMP)
-	$(BIN)/python bench/run.py
+bench: $(BENCH)
+	$(BIN)/python bench/run.py --quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
