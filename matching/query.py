@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import attrgetter
 
 import numpy as np
@@ -29,7 +30,6 @@ from .index import ProfileIndex
 from .language import CROSS_LINGUAL, DetectedLanguage, detect_language
 from .language import warm_up as warm_up_detector
 from .lexicon import PhraseLexicon
-from .sparse import l2_normalize_rows
 from .text import Token, get_analyzer
 
 _TERM = attrgetter("term")
@@ -114,11 +114,13 @@ class QueryAnalyzer:
     def fit(self, index: ProfileIndex) -> QueryAnalyzer:
         """Bind to ``index``: its vocabulary, idf and the words written in its profiles."""
         self.index_ = index
-        by_length: dict[int, list[str]] = {}
+        # Candidates for typo mapping, by first letter and length: misspellings seldom touch the
+        # first letter, and comparing with a twentieth of the vocabulary keeps lookups fast.
+        buckets: dict[tuple[str, int], list[str]] = {}
         for surface in index.surface_terms_:
             if len(surface) >= self.min_typo_length - 1 and surface.isalpha():
-                by_length.setdefault(len(surface), []).append(surface)
-        self.surfaces_by_length_ = by_length
+                buckets.setdefault((surface[0], len(surface)), []).append(surface)
+        self.typo_buckets_ = buckets
         self.typo_cache_: dict[str, int | None] = {}
         return self
 
@@ -138,8 +140,8 @@ class QueryAnalyzer:
         column = None
         if (len(surface) >= self.min_typo_length and surface.isalpha()
                 and zipf_frequency(display, "fr") < self.known_word_zipf):
-            n = len(surface)
-            choices = [s for length in range(n - 2, n + 3) for s in self.surfaces_by_length_.get(length, ())]
+            n, first = len(surface), surface[0]
+            choices = [s for length in range(n - 2, n + 3) for s in self.typo_buckets_.get((first, length), ())]
             hit = process.extractOne(surface, choices, scorer=fuzz.ratio, score_cutoff=self.typo_cutoff)
             if hit is not None:
                 column = self.index_.vocabulary_.get(self.index_.surface_terms_[hit[0]])
@@ -258,17 +260,23 @@ class QueryAnalyzer:
         return query
 
     def vectorize(self, queries: list[AnalysedQuery]) -> sp.csr_matrix:
-        """TF-IDF matrix of shape (n_queries, n_terms), rows L2-normalised (zero rows stay zero)."""
-        indptr = [0]
-        indices: list[int] = []
-        data: list[float] = []
-        for q in queries:
-            indices.extend(q.weights.keys())
-            data.extend(q.weights.values())
-            indptr.append(len(indices))
-        matrix = sp.csr_matrix(
-            (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
-            shape=(len(queries), self.index_.n_terms),
-        )
-        matrix = matrix @ sp.diags(self.index_.idf_ ** self.idf_power)
-        return l2_normalize_rows(matrix)
+        """TF-IDF matrix of shape (n_queries, n_terms), rows L2-normalised (zero rows stay zero).
+
+        Built directly from arrays (idf applied and rows normalised in numpy): on a single
+        request, sparse-matrix arithmetic would cost more in overhead than in work.
+        """
+        lengths = np.fromiter((len(q.weights) for q in queries), dtype=np.int64, count=len(queries))
+        indptr = np.zeros(len(queries) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        total = int(indptr[-1])
+        indices = np.fromiter(chain.from_iterable(q.weights.keys() for q in queries), dtype=np.int32, count=total)
+        data = np.fromiter(chain.from_iterable(q.weights.values() for q in queries), dtype=np.float64, count=total)
+        idf = self.index_.idf_[indices].astype(np.float64)
+        data *= idf if self.idf_power == 1.0 else idf ** self.idf_power
+        rows = np.repeat(np.arange(len(queries)), lengths)
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(queries)))
+        norms[norms == 0] = 1.0
+        data /= norms[rows]
+        matrix = sp.csr_matrix((data.astype(np.float32), indices, indptr), shape=(len(queries), self.index_.n_terms))
+        matrix.sort_indices()
+        return matrix

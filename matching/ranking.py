@@ -270,13 +270,28 @@ class Matcher:
     def contributions(self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray):
         """Yield ``(pair, columns, values)``: the top terms of each (query, profile) pair.
 
-        The per-term products of all pairs are computed as one element-wise sparse product;
-        only the final, short per-pair lists are built in Python.
+        The profile rows' terms of all pairs are gathered at once and looked up in the
+        request vectors by binary search on (request, term) keys; only the final, short
+        per-pair lists are built in Python.
         """
-        products = vectors[query_rows].multiply(self.index.matrix_[profile_rows]).tocsr()
-        products.eliminate_zeros()
-        indptr, indices, data = products.indptr, products.indices, products.data
-        pair_of = np.repeat(np.arange(len(query_rows)), np.diff(indptr))
+        matrix, n_terms = self.index.matrix_, self.index.n_terms
+        starts, ends = matrix.indptr[profile_rows], matrix.indptr[profile_rows + 1]
+        lengths = ends - starts
+        pair_of = np.repeat(np.arange(len(query_rows)), lengths)
+        # Positions of every gathered entry in the index's arrays, without a Python loop.
+        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        positions = np.repeat(starts, lengths) + offsets
+        columns_all = matrix.indices[positions]
+        vectors = vectors.tocsr()
+        vectors.sort_indices()
+        query_keys = np.repeat(np.arange(vectors.shape[0], dtype=np.int64), np.diff(vectors.indptr)) * n_terms \
+            + vectors.indices
+        wanted = query_rows[pair_of].astype(np.int64) * n_terms + columns_all
+        found = np.minimum(np.searchsorted(query_keys, wanted), max(len(query_keys) - 1, 0))
+        hit = query_keys[found] == wanted if len(query_keys) else np.zeros(len(wanted), dtype=bool)
+        pair_of, indices = pair_of[hit], columns_all[hit]
+        data = matrix.data[positions[hit]] * vectors.data[found[hit]]
+        indptr = np.searchsorted(pair_of, np.arange(len(query_rows) + 1))
         order = np.lexsort((-data, pair_of))
         rank = np.arange(len(order)) - indptr[pair_of[order]]
         keep = order[rank < self.explain_terms]

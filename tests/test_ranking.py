@@ -85,3 +85,23 @@ def test_batch_of_requests_equals_single_requests(engine_matcher):
 def test_top_k_must_be_positive(engine_matcher):
     with pytest.raises(ValueError):
         engine_matcher.search("eau", top_k=0)
+
+
+def test_contributions_match_a_reference_elementwise_product(engine_matcher):
+    texts = ["eau potable et assainissement", "décharge sauvage", "budget participatif des habitants"]
+    analyzer = engine_matcher.query_analyzer
+    vectors = analyzer.vectorize([analyzer.analyse(t, "fr") for t in texts])
+    query_rows = np.array([0, 0, 1, 2, 2])
+    profile_rows = np.array([0, 1, 3, 6, 2])
+    reference = vectors[query_rows].multiply(engine_matcher.index.matrix_[profile_rows]).toarray()
+    for pair, columns, values in engine_matcher.contributions(vectors, query_rows, profile_rows):
+        expected = np.sort(reference[pair][reference[pair] > 0])[::-1][: engine_matcher.explain_terms]
+        assert np.allclose(values, expected)
+        assert np.allclose(reference[pair][columns], values)
+
+
+def test_query_vectors_are_unit_norm_tfidf(engine_matcher):
+    analyzer = engine_matcher.query_analyzer
+    vectors = analyzer.vectorize([analyzer.analyse(t, "fr") for t in ["eau eau potable", "zzzz"]])
+    norms = np.sqrt(vectors.multiply(vectors).sum(axis=1)).A.ravel()
+    assert np.allclose(norms, [1.0, 0.0])
