@@ -59,7 +59,9 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500)
+    # Rendered outside the middleware stack, hence the header set here.
+    return JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500,
+                        headers={"X-Content-Type-Options": "nosniff"})
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -27,6 +27,18 @@ class ErrorOut(BaseModel):
     detail: str = Field(examples=["Expert profile 'EXP-9999' does not exist."])
 
 
+class ProblemOut(BaseModel):
+    loc: list[str | int] = Field(description="Where: body or file, line, field", examples=[["body", "id"]])
+    msg: str = Field(examples=["an expert profile with id 'EXP-0999' already exists"])
+    type: str = Field(examples=["value_error"])
+
+
+class ProblemsOut(BaseModel):
+    """A refusal naming each problem and its field."""
+
+    detail: list[ProblemOut]
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"] = Field(description="'degraded' when the last index rebuild failed")
     profiles: int = Field(description="Active profiles in the serving index", examples=[220])

@@ -18,7 +18,7 @@ from .filters import MatchFilters
 from .index import ProfileIndex
 from .language import DetectedLanguage
 from .query import AnalysedQuery, QueryAnalyzer, TermOrigin
-from .sparse import l2_normalize_rows
+from .sparse import lookup, row_entries
 
 __all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "term_label"]
 
@@ -204,21 +204,29 @@ class Matcher:
         the products ``c.x`` of the candidates are computed, never a second full product.
         """
         m = min(self.feedback_docs, candidates.shape[1])
-        first = np.argpartition(-scores, m - 1, axis=1)[:, :m] if m < candidates.shape[1] else \
-            np.broadcast_to(np.arange(m), (candidates.shape[0], m))
-        weights = np.take_along_axis(scores, first, axis=1).clip(min=0).astype(np.float32)
-        n_queries = candidates.shape[0]
-        pick = sp.csr_matrix((weights.ravel(), (np.repeat(np.arange(n_queries), m),
-                                                np.take_along_axis(candidates, first, axis=1).ravel())),
-                             shape=(n_queries, self.index.n_profiles))
-        centroids = l2_normalize_rows(pick @ self.index.matrix_)  # (n_queries, n_terms)
-        # c.x for every (query, candidate) pair: element-wise product of gathered rows.
-        pairs_q = np.repeat(np.arange(n_queries), candidates.shape[1])
-        cx = np.asarray(centroids[pairs_q].multiply(self.index.matrix_[candidates.ravel()]).sum(axis=1)).ravel()
-        qc = np.asarray(vectors.multiply(centroids).sum(axis=1)).ravel()
+        n_queries, depth = candidates.shape
+        n_terms = self.index.n_terms
+        first = np.argpartition(-scores, m - 1, axis=1)[:, :m] if m < depth else \
+            np.broadcast_to(np.arange(m), (n_queries, m))
+        weights = np.take_along_axis(scores, first, axis=1).clip(min=0).ravel()
+        # Centroids as sorted (query, term) keys with summed, then normalised, values.
+        owner, columns, values = row_entries(self.index.matrix_, np.take_along_axis(candidates, first, axis=1).ravel())
+        keys, inverse = np.unique((owner // m).astype(np.int64) * n_terms + columns, return_inverse=True)
+        centroid = np.bincount(inverse, weights=values * weights[owner], minlength=len(keys))
+        centroid_query = keys // n_terms
+        norms = np.sqrt(np.bincount(centroid_query, weights=centroid * centroid, minlength=n_queries))
+        centroid /= np.where(norms > 0, norms, 1.0)[centroid_query]
+        # c.x for every (query, candidate) pair, and q.c for every query.
+        owner, columns, values = row_entries(self.index.matrix_, candidates.ravel())
+        wanted = (owner // depth).astype(np.int64) * n_terms + columns
+        cx = np.bincount(owner, weights=values * lookup(keys, centroid, wanted), minlength=n_queries * depth)
+        vectors = vectors.tocsr()
+        query_of = np.repeat(np.arange(n_queries, dtype=np.int64), np.diff(vectors.indptr))
+        qc = np.bincount(query_of, weights=vectors.data * lookup(keys, centroid, query_of * n_terms + vectors.indices),
+                         minlength=n_queries)
         g = self.feedback_weight
         norms = np.sqrt(np.maximum(1.0 + g * g + 2 * g * qc, 1e-12))
-        has_terms = np.asarray(vectors.getnnz(axis=1) > 0)
+        has_terms = np.diff(vectors.indptr) > 0
         norms = np.where(has_terms, norms, np.inf)  # an empty request stays unmatched
         return (cosines + g * cx.reshape(candidates.shape)) / norms[:, None]
 
@@ -274,23 +282,15 @@ class Matcher:
         request vectors by binary search on (request, term) keys; only the final, short
         per-pair lists are built in Python.
         """
-        matrix, n_terms = self.index.matrix_, self.index.n_terms
-        starts, ends = matrix.indptr[profile_rows], matrix.indptr[profile_rows + 1]
-        lengths = ends - starts
-        pair_of = np.repeat(np.arange(len(query_rows)), lengths)
-        # Positions of every gathered entry in the index's arrays, without a Python loop.
-        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        positions = np.repeat(starts, lengths) + offsets
-        columns_all = matrix.indices[positions]
+        n_terms = self.index.n_terms
+        pair_of, columns, values = row_entries(self.index.matrix_, profile_rows)
         vectors = vectors.tocsr()
         vectors.sort_indices()
         query_keys = np.repeat(np.arange(vectors.shape[0], dtype=np.int64), np.diff(vectors.indptr)) * n_terms \
             + vectors.indices
-        wanted = query_rows[pair_of].astype(np.int64) * n_terms + columns_all
-        found = np.minimum(np.searchsorted(query_keys, wanted), max(len(query_keys) - 1, 0))
-        hit = query_keys[found] == wanted if len(query_keys) else np.zeros(len(wanted), dtype=bool)
-        pair_of, indices = pair_of[hit], columns_all[hit]
-        data = matrix.data[positions[hit]] * vectors.data[found[hit]]
+        weights = lookup(query_keys, vectors.data, query_rows[pair_of].astype(np.int64) * n_terms + columns)
+        hit = weights != 0
+        pair_of, indices, data = pair_of[hit], columns[hit], values[hit] * weights[hit]
         indptr = np.searchsorted(pair_of, np.arange(len(query_rows) + 1))
         order = np.lexsort((-data, pair_of))
         rank = np.arange(len(order)) - indptr[pair_of[order]]

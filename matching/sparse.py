@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["l2_normalize_rows"]
+__all__ = ["l2_normalize_rows", "row_entries", "lookup"]
 
 
 def l2_normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -21,3 +21,24 @@ def l2_normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     norms[norms == 0] = 1.0
     matrix.data /= np.repeat(norms, np.diff(matrix.indptr)).astype(np.float32)
     return matrix
+
+
+def row_entries(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stored entries of some rows of a CSR matrix, gathered without a Python loop.
+
+    Returns ``(owner, columns, values)``, each of length the total entry count of ``rows``:
+    ``owner[i]`` is the position in ``rows`` of the row entry ``i`` belongs to.
+    """
+    starts = matrix.indptr[rows]
+    lengths = matrix.indptr[rows + 1] - starts
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+    return owner, matrix.indices[positions], matrix.data[positions]
+
+
+def lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``values`` at ``wanted`` keys of the sorted array ``keys``; 0 where a key is absent."""
+    if len(keys) == 0:
+        return np.zeros(len(wanted), dtype=values.dtype)
+    found = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[found] == wanted, values[found], 0)

@@ -177,15 +177,7 @@ class Analyzer:
 
     def __call__(self, text: str) -> list[str]:
         """Analyse ``text`` into index terms (stems), in order."""
-        self._trim()
-        cache = self._cache
-        out: list[str] = []
-        for w in self.words(text):
-            hit = cache.get(w)
-            if hit is None:
-                hit = cache[w] = self._analyse_word(w)
-            out.extend(t.term for t in hit)
-        return out
+        return [t.term for t in self.tokens(text)]
 
     def terms_many(self, texts: Iterable[str]) -> list[list[str]]:
         """Analyse several texts; same as ``[self(t) for t in texts]``."""

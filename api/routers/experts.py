@@ -11,7 +11,16 @@ from matching.listing import ProfileQuery, select_profiles
 from matching.presentation import label_status
 
 from ..deps import LiveDep, ReadAccess, StoreDep, WriteAccess
-from ..schemas import ErrorOut, ExpertCreate, ExpertFields, ExpertOut, ExpertPage, HistoryEntry, WithdrawnOut
+from ..schemas import (
+    ErrorOut,
+    ExpertCreate,
+    ExpertFields,
+    ExpertOut,
+    ExpertPage,
+    HistoryEntry,
+    ProblemsOut,
+    WithdrawnOut,
+)
 
 router = APIRouter(prefix="/experts", tags=["experts"], dependencies=[ReadAccess])
 
@@ -55,7 +64,7 @@ def expert_history(expert_id: IdPath, store: StoreDep) -> list[HistoryEntry]:
 
 
 @router.post("", response_model=ExpertOut, status_code=status.HTTP_201_CREATED, dependencies=[WriteAccess],
-             responses={**WRITE_ERRORS, 409: {"model": ErrorOut, "description": "Id already used"}},
+             responses={**WRITE_ERRORS, 409: {"model": ProblemsOut, "description": "Id already used"}},
              summary="Add a labelled profile")
 def create_expert(body: ExpertCreate, store: StoreDep, live: LiveDep) -> ExpertOut:
     profile = store.create({"id": body.id, **body.record()})
