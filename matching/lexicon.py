@@ -81,8 +81,11 @@ class PhraseLexicon:
                 continue
             table.setdefault(key, []).append((src, dst, target_terms))
         self.table_ = table
-        self.first_terms_ = frozenset(k[0] for k in table)
-        self.longest_ = max((len(k) for k in table), default=0)
+        lengths: dict[str, set[int]] = {}
+        for key in table:
+            lengths.setdefault(key[0], set()).add(len(key))
+        # For each first term, the entry lengths to try, longest first.
+        self.lengths_by_first_ = {t: tuple(sorted(ls, reverse=True)) for t, ls in lengths.items()}
         return self
 
     def __len__(self) -> int:
@@ -91,23 +94,21 @@ class PhraseLexicon:
     def find(self, terms: Sequence[str]) -> list[Expansion]:
         """All non-overlapping longest matches in a sequence of analysed terms, left to right."""
         hits: list[Expansion] = []
-        i, n = 0, len(terms)
-        firsts, table = self.first_terms_, self.table_
-        while i < n:
-            if terms[i] in firsts:
-                for length in range(min(self.longest_, n - i), 0, -1):
+        lengths_by_first, table = self.lengths_by_first_, self.table_
+        n, free = len(terms), 0
+        # Only positions whose term starts some entry are tried (a C-speed filter first).
+        for i in [i for i, t in enumerate(terms) if t in lengths_by_first]:
+            if i < free:
+                continue
+            for length in lengths_by_first[terms[i]]:
+                if i + length <= n:
                     found = table.get(tuple(terms[i:i + length]))
                     if found:
-                        for src, dst, target_terms in found:
-                            hits.append(Expansion(src, dst, target_terms, i, i + length))
-                        i += length
+                        hits.extend(Expansion(src, dst, target_terms, i, i + length)
+                                    for src, dst, target_terms in found)
+                        free = i + length
                         break
-                else:
-                    i += 1
-            else:
-                i += 1
         return hits
-
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8-sig", newline="") as fh:

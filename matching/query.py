@@ -170,15 +170,20 @@ class QueryAnalyzer:
             if column is not None:
                 query.add(column, self.typo_weight * n, TermOrigin("typo", token.display))
 
-    def _add_cognates(self, query: AnalysedQuery, tokens: tuple[Token, ...]) -> None:
-        """Foreign words the glossary missed, read as French words ("irrigation", "festival")."""
+    def _add_cognates(self, query: AnalysedQuery, words: Counter[str]) -> None:
+        """Foreign words the glossary missed, read as French words ("irrigation", "festival").
+
+        ``words`` counts the missed words as written; each distinct word is looked up once.
+        """
         vocabulary = self.index_.vocabulary_
-        for token in tokens:
-            column = vocabulary.get(token.term)
-            if column is None and self.cognate_typos:
-                column = self._closest_column(token.surface, token.display)
-            if column is not None:
-                query.add(column, self.cognate_weight, TermOrigin("cognate", token.display))
+        french = get_analyzer("fr")
+        for word, n in words.items():
+            for token in french.word(word):
+                column = vocabulary.get(token.term)
+                if column is None and self.cognate_typos:
+                    column = self._closest_column(token.surface, token.display)
+                if column is not None:
+                    query.add(column, self.cognate_weight * n, TermOrigin("cognate", token.display))
 
     def _add_translated(self, query: AnalysedQuery, text: str, glossary: PhraseLexicon) -> list[Token]:
         """Map a foreign request into French; return its French rendering as tokens, in order.
@@ -194,13 +199,13 @@ class QueryAnalyzer:
         vocabulary = self.index_.vocabulary_
         rendering: list[Token] = []
         counts: dict[int, float] = {}
+        missed: Counter[str] = Counter()
         i = 0
         while i < len(tokens):
             hits = hits_at.get(i)
             if not hits:
-                cognates = french.word(tokens[i].display)
-                self._add_cognates(query, cognates)
-                rendering.extend(cognates)
+                missed[tokens[i].display] += 1
+                rendering.extend(french.word(tokens[i].display))
                 i += 1
                 continue
             source = " ".join(t.display for t in tokens[i:hits[0].end])
@@ -213,6 +218,7 @@ class QueryAnalyzer:
                         counts[column] = counts.get(column, 0.0) + share
                         query.origins.setdefault(column, TermOrigin("glossary", f"{source} → {hit.target}"))
             i = hits[0].end
+        self._add_cognates(query, missed)
         for column, n in counts.items():
             tf = 1.0 + math.log(n) if n > 1 else n
             query.add(column, self.glossary_weight * tf, query.origins[column])

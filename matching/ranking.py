@@ -205,30 +205,36 @@ class Matcher:
         """
         m = min(self.feedback_docs, candidates.shape[1])
         n_queries, depth = candidates.shape
-        n_terms = self.index.n_terms
+        n_terms, matrix = self.index.n_terms, self.index.matrix_
         first = np.argpartition(-scores, m - 1, axis=1)[:, :m] if m < depth else \
             np.broadcast_to(np.arange(m), (n_queries, m))
-        weights = np.take_along_axis(scores, first, axis=1).clip(min=0).ravel()
-        # Centroids as sorted (query, term) keys with summed, then normalised, values.
-        owner, columns, values = row_entries(self.index.matrix_, np.take_along_axis(candidates, first, axis=1).ravel())
-        keys, inverse = np.unique((owner // m).astype(np.int64) * n_terms + columns, return_inverse=True)
-        centroid = np.bincount(inverse, weights=values * weights[owner], minlength=len(keys))
-        centroid_query = keys // n_terms
-        norms = np.sqrt(np.bincount(centroid_query, weights=centroid * centroid, minlength=n_queries))
-        centroid /= np.where(norms > 0, norms, 1.0)[centroid_query]
-        # c.x for every (query, candidate) pair, and q.c for every query.
-        owner, columns, values = row_entries(self.index.matrix_, candidates.ravel())
-        wanted = (owner // depth).astype(np.int64) * n_terms + columns
-        cx = np.bincount(owner, weights=values * lookup(keys, centroid, wanted), minlength=n_queries * depth)
+        weights = np.take_along_axis(scores, first, axis=1).clip(min=0)
+        feedback_rows = np.take_along_axis(candidates, first, axis=1)
         vectors = vectors.tocsr()
-        query_of = np.repeat(np.arange(n_queries, dtype=np.int64), np.diff(vectors.indptr))
-        qc = np.bincount(query_of, weights=vectors.data * lookup(keys, centroid, query_of * n_terms + vectors.indices),
-                         minlength=n_queries)
+        cx = np.empty((n_queries, depth))
+        qc = np.empty(n_queries)
+        # Centroids are built densely, a few requests at a time (8 MiB at most), so that their
+        # products with candidates and requests are plain gathers.
+        chunk = max(1, (1 << 21) // max(n_terms, 1))
+        for lo in range(0, n_queries, chunk):
+            hi = min(n_queries, lo + chunk)
+            owner, columns, values = row_entries(matrix, feedback_rows[lo:hi].ravel())
+            centroids = np.bincount((owner // m) * n_terms + columns, weights=values * weights[lo:hi].ravel()[owner],
+                                    minlength=(hi - lo) * n_terms).reshape(hi - lo, n_terms)
+            norms = np.linalg.norm(centroids, axis=1)
+            centroids /= np.where(norms > 0, norms, 1.0)[:, None]
+            owner, columns, values = row_entries(matrix, candidates[lo:hi].ravel())
+            cx[lo:hi] = np.bincount(owner, weights=values * centroids[owner // depth, columns],
+                                    minlength=(hi - lo) * depth).reshape(hi - lo, depth)
+            start, end = vectors.indptr[lo], vectors.indptr[hi]
+            query_of = np.repeat(np.arange(hi - lo), np.diff(vectors.indptr[lo:hi + 1]))
+            qc[lo:hi] = np.bincount(query_of, minlength=hi - lo,
+                                    weights=vectors.data[start:end] * centroids[query_of, vectors.indices[start:end]])
         g = self.feedback_weight
         norms = np.sqrt(np.maximum(1.0 + g * g + 2 * g * qc, 1e-12))
         has_terms = np.diff(vectors.indptr) > 0
         norms = np.where(has_terms, norms, np.inf)  # an empty request stays unmatched
-        return (cosines + g * cx.reshape(candidates.shape)) / norms[:, None]
+        return (cosines + g * cx) / norms[:, None]
 
     def _allowed(self, filters: MatchFilters) -> tuple[np.ndarray, sp.csr_matrix]:
         """Rows passing ``filters`` and the index restricted to them, transposed (cached per filters).
