@@ -114,7 +114,6 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
         self._stop = _stop_words(language)
         self._cache: dict[str, tuple[Token, ...]] = {}
-        self._by_term: dict[str, Token] = {}
 
     # ------------------------------------------------------------------ words
     def _analyse_word(self, word: str) -> tuple[Token, ...]:
@@ -133,28 +132,21 @@ class Analyzer:
                 term = part
             else:
                 term = self._stemmer.stemWord(part)
-            token = Token(word.lower() if len(parts) == 1 else part, part, term)
-            self._by_term.setdefault(term, token)
-            out.append(token)
+            out.append(Token(word.lower() if len(parts) == 1 else part, part, term))
         return tuple(out)
 
-    def _trim(self) -> None:
-        """Empty the caches when full; called before analysing a text, never in the middle."""
-        if len(self._cache) > self.max_cache_words or len(self._by_term) > self.max_cache_words:
+    def _remember(self, word: str) -> tuple[Token, ...]:
+        """Analyse a word not in the cache and cache it; the cache is emptied when full,
+        since requests bring an endless supply of new words (names, typos)."""
+        if len(self._cache) >= self.max_cache_words:
             self._cache.clear()
-            self._by_term.clear()
-
-    def token_for(self, term: str) -> Token:
-        """A token already analysed into ``term`` (its first written form seen)."""
-        return self._by_term[term]
+        hit = self._cache[word] = self._analyse_word(word)
+        return hit
 
     def word(self, word: str) -> tuple[Token, ...]:
         """Analyse one raw word (cached)."""
-        self._trim()
         hit = self._cache.get(word)
-        if hit is None:
-            hit = self._cache[word] = self._analyse_word(word)
-        return hit
+        return hit if hit is not None else self._remember(word)
 
     # ------------------------------------------------------------------ text
     @staticmethod
@@ -165,14 +157,11 @@ class Analyzer:
 
     def tokens(self, text: str) -> list[Token]:
         """Analyse ``text`` into tokens, keeping their order."""
-        self._trim()
         cache = self._cache
         out: list[Token] = []
         for w in self.words(text):
             hit = cache.get(w)
-            if hit is None:
-                hit = cache[w] = self._analyse_word(w)
-            out.extend(hit)
+            out.extend(hit if hit is not None else self._remember(w))
         return out
 
     def __call__(self, text: str) -> list[str]:
