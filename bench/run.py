@@ -8,7 +8,7 @@ For each engine, on synthetic corpora from ``bench/synth.py``:
 - **whole-process batch**: a subprocess that loads the files, builds the index, answers every
   request and writes the output CSV (ours: ``python -m matching batch``; peers:
   ``bench/peers.py batch``): wall time, requests/s, peak memory. Peak memory is the peak of
-  the summed PSS of the process tree (psutil, polled every 50 ms: forked workers sharing the
+  the summed PSS of the process tree (smaps_rollup, polled every 100 ms: forked workers sharing the
   index copy-on-write are not double counted), and the largest single process's max RSS
   (``wait4``'s ``ru_maxrss``);
 - **backlog scaling** (ours only): the same batch with a growing backlog, to check that peak
@@ -66,7 +66,7 @@ class Mode:
 
 MODES = {
     "quick": Mode(inproc_sizes=[1000, 10000], batch_sizes=[10000], batch_requests=20000,
-                  backlogs=[5000, 50000], backlog_profiles=1000, repeat=3, queries=150,
+                  backlogs=[2000, 20000], backlog_profiles=1000, repeat=3, queries=150,
                   batch_repeat={"ours": 2, "bm25s": 2, "tantivy": 1}),
     "full": Mode(inproc_sizes=[1000, 10000, 100000], batch_sizes=[1000, 10000, 100000], batch_requests=20000,
                  backlogs=[100000, 1000000], backlog_profiles=10000, repeat=3, queries=300),
@@ -126,7 +126,19 @@ def _percentile(sorted_values: list[float], q: float) -> float:
 
 
 # ---------------------------------------------------------------------------- subprocess measurement
-def measure(cmd: list[str], interval: float = 0.05) -> dict[str, Any]:
+def _pss(process: psutil.Process) -> int:
+    """Proportional set size in bytes: ``/proc/PID/smaps_rollup`` (cheap), else psutil's full scan."""
+    try:
+        with open(f"/proc/{process.pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except FileNotFoundError:
+        pass
+    return process.memory_full_info().pss
+
+
+def measure(cmd: list[str], interval: float = 0.1) -> dict[str, Any]:
     """Run ``cmd``; return wall seconds, peak tree PSS, max RSS of one process, exit code, stderr."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as err:
@@ -144,8 +156,8 @@ def measure(cmd: list[str], interval: float = 0.05) -> dict[str, Any]:
                 total = 0
                 try:
                     for p in [root, *root.children(recursive=True)]:
-                        with contextlib.suppress(psutil.Error):
-                            total += p.memory_full_info().pss
+                        with contextlib.suppress(psutil.Error, OSError):
+                            total += _pss(p)
                 except psutil.Error:
                     break
                 peak = max(peak, total)

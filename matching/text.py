@@ -9,7 +9,7 @@ are kept: short tokens and tokens holding digits are not stemmed, and an all-cap
 Each distinct raw word is analysed once and cached, which is what makes analysis of large
 corpora fast: text is mostly made of words already seen. The cache is bounded (a service
 fed arbitrary text must not grow without limit): past :attr:`Analyzer.max_cache_words`
-words it is emptied, only ever at the start of a text, and refills as words come back.
+words it is emptied and refills as words come back.
 """
 
 from __future__ import annotations
