@@ -23,18 +23,25 @@ from wordfreq import zipf_frequency
 
 from .text import Analyzer, get_analyzer
 
-__all__ = ["Expansion", "PhraseLexicon", "load_glossary", "load_thesaurus"]
+__all__ = ["Entry", "LexiconHit", "PhraseLexicon", "load_glossary", "load_thesaurus"]
 
 
 @dataclass(frozen=True, slots=True)
-class Expansion:
-    """One lexicon hit: the request's words ``source`` stand for ``target`` (French terms)."""
+class Entry:
+    """One lexicon entry: the phrase ``source`` stands for ``target``, analysed as ``target_terms``."""
 
     source: str
     target: str
     target_terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconHit:
+    """Terms ``start:end`` of a request match the entries ``entries`` (one per sense or target)."""
+
     start: int
     end: int
+    entries: tuple[Entry, ...]
 
 
 class PhraseLexicon:
@@ -65,7 +72,7 @@ class PhraseLexicon:
     def fit(self) -> PhraseLexicon:
         source = get_analyzer(self.source_language)
         french = get_analyzer("fr")
-        table: dict[tuple[str, ...], list[tuple[str, str, tuple[str, ...]]]] = {}
+        table: dict[tuple[str, ...], list[Entry]] = {}
         for src, dst in self._entries:
             key = tuple(source(src))
             target_terms = tuple(dict.fromkeys(french(dst)))
@@ -79,10 +86,10 @@ class PhraseLexicon:
             if (len(key) == 1 and self.max_single_word_zipf is not None
                     and zipf_frequency(src, self.source_language) >= self.max_single_word_zipf):
                 continue
-            table.setdefault(key, []).append((src, dst, target_terms))
-        self.table_ = table
+            table.setdefault(key, []).append(Entry(src, dst, target_terms))
+        self.table_ = {key: tuple(entries) for key, entries in table.items()}
         lengths: dict[str, set[int]] = {}
-        for key in table:
+        for key in self.table_:
             lengths.setdefault(key[0], set()).add(len(key))
         # For each first term, the entry lengths to try, longest first.
         self.lengths_by_first_ = {t: tuple(sorted(ls, reverse=True)) for t, ls in lengths.items()}
@@ -91,9 +98,9 @@ class PhraseLexicon:
     def __len__(self) -> int:
         return len(self.table_)
 
-    def find(self, terms: Sequence[str]) -> list[Expansion]:
+    def find(self, terms: Sequence[str]) -> list[LexiconHit]:
         """All non-overlapping longest matches in a sequence of analysed terms, left to right."""
-        hits: list[Expansion] = []
+        hits: list[LexiconHit] = []
         lengths_by_first, table = self.lengths_by_first_, self.table_
         n, free = len(terms), 0
         # Only positions whose term starts some entry are tried (a C-speed filter first).
@@ -104,8 +111,7 @@ class PhraseLexicon:
                 if i + length <= n:
                     found = table.get(tuple(terms[i:i + length]))
                     if found:
-                        hits.extend(Expansion(src, dst, target_terms, i, i + length)
-                                    for src, dst, target_terms in found)
+                        hits.append(LexiconHit(i, i + length, found))
                         free = i + length
                         break
         return hits

@@ -192,9 +192,7 @@ class QueryAnalyzer:
         as French cognates ("irrigation", "festival"), with a lower weight.
         """
         tokens = get_analyzer(glossary.source_language).tokens(text)
-        hits_at: dict[int, list] = {}
-        for hit in glossary.find([t.term for t in tokens]):
-            hits_at.setdefault(hit.start, []).append(hit)
+        hits_at = {hit.start: hit for hit in glossary.find([t.term for t in tokens])}
         french = get_analyzer("fr")
         vocabulary = self.index_.vocabulary_
         rendering: list[Token] = []
@@ -202,22 +200,22 @@ class QueryAnalyzer:
         missed: Counter[str] = Counter()
         i = 0
         while i < len(tokens):
-            hits = hits_at.get(i)
-            if not hits:
+            hit = hits_at.get(i)
+            if hit is None:
                 missed[tokens[i].display] += 1
                 rendering.extend(french.word(tokens[i].display))
                 i += 1
                 continue
-            source = " ".join(t.display for t in tokens[i:hits[0].end])
-            share = 1.0 / len(hits)  # an ambiguous term's senses share one word's weight
-            for hit in hits:
-                for term in hit.target_terms:
+            source = " ".join(t.display for t in tokens[i:hit.end])
+            share = 1.0 / len(hit.entries)  # an ambiguous term's senses share one word's weight
+            for entry in hit.entries:
+                for term in entry.target_terms:
                     rendering.append(Token(source, source, term))
                     column = vocabulary.get(term)
                     if column is not None:
                         counts[column] = counts.get(column, 0.0) + share
-                        query.origins.setdefault(column, TermOrigin("glossary", f"{source} → {hit.target}"))
-            i = hits[0].end
+                        query.origins.setdefault(column, TermOrigin("glossary", f"{source} → {entry.target}"))
+            i = hit.end
         self._add_cognates(query, missed)
         for column, n in counts.items():
             tf = 1.0 + math.log(n) if n > 1 else n
@@ -225,21 +223,21 @@ class QueryAnalyzer:
         return rendering
 
     def _lexicon_hits(self, query: AnalysedQuery, lexicon: PhraseLexicon, tokens: list[Token],
-                      via: str) -> tuple[dict[int, float], dict[int, TermOrigin], set[int]]:
-        """Target columns of every lexicon hit (with hit counts), their origins, positions covered."""
+                      via: str) -> tuple[dict[int, float], dict[int, TermOrigin]]:
+        """Target columns of every lexicon hit, with hit counts, and where each came from."""
         counts: dict[int, float] = {}
         origins: dict[int, TermOrigin] = {}
-        covered: set[int] = set()
-        vocabulary = self.index_.vocabulary_
+        vocabulary, own = self.index_.vocabulary_, query.own_counts
         for hit in lexicon.find([t.term for t in tokens]):
             source = " ".join(t.display for t in tokens[hit.start:hit.end])
-            for term in hit.target_terms:
-                column = vocabulary.get(term)
-                if column is not None and column not in query.own_counts:
-                    counts[column] = counts.get(column, 0.0) + 1.0
-                    origins.setdefault(column, TermOrigin(via, f"{source} → {hit.target}"))
-            covered.update(range(hit.start, hit.end))
-        return counts, origins, covered
+            for entry in hit.entries:
+                for term in entry.target_terms:
+                    column = vocabulary.get(term)
+                    if column is not None and column not in own:
+                        counts[column] = counts.get(column, 0.0) + 1.0
+                        if column not in origins:
+                            origins[column] = TermOrigin(via, f"{source} → {entry.target}")
+        return counts, origins
 
     # ------------------------------------------------------------------ requests
     def analyse(self, text: str, language: str | None = None) -> AnalysedQuery:
@@ -256,7 +254,7 @@ class QueryAnalyzer:
             query.weights[column] = query.weights.get(column, 0.0) + 1.0 + math.log(count)
         if self.thesaurus is not None:
             # Translated requests are expanded too, on their French rendering.
-            counts, origins, _ = self._lexicon_hits(query, self.thesaurus, tokens, "thesaurus")
+            counts, origins = self._lexicon_hits(query, self.thesaurus, tokens, "thesaurus")
             if counts:
                 weights = {c: self.thesaurus_weight * (1.0 + math.log(n)) for c, n in counts.items()}
                 budget = self.max_expansion_share * sum(query.weights.values())
