@@ -21,7 +21,7 @@ from pathlib import Path
 
 from wordfreq import zipf_frequency
 
-from .text import Analyzer, get_analyzer
+from .text import get_analyzer
 
 __all__ = ["Entry", "LexiconHit", "PhraseLexicon", "load_glossary", "load_thesaurus"]
 
@@ -141,8 +141,3 @@ def load_thesaurus(path: Path, max_single_word_zipf: float | None = 4.5) -> Phra
             for term in technical:
                 entries.append((phrase, term))
     return PhraseLexicon(entries, "fr", max_single_word_zipf=max_single_word_zipf)
-
-
-def analyzer_for(language: str) -> Analyzer:
-    """The analyser used for request words in ``language``."""
-    return get_analyzer(language)

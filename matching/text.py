@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import Stemmer
@@ -167,10 +166,6 @@ class Analyzer:
     def __call__(self, text: str) -> list[str]:
         """Analyse ``text`` into index terms (stems), in order."""
         return [t.term for t in self.tokens(text)]
-
-    def terms_many(self, texts: Iterable[str]) -> list[list[str]]:
-        """Analyse several texts; same as ``[self(t) for t in texts]``."""
-        return [self(t) for t in texts]
 
     def __getstate__(self) -> dict:
         # The stemmer is a C object; it is rebuilt on load. The cache is kept: it is warm.
