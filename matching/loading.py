@@ -28,7 +28,7 @@ import pycountry
 from .taxonomy import HOLDER_TYPES, canonical_region, domain_codes
 
 __all__ = [
-    "DataError", "Problem", "LABEL_YEARS", "MAX_TEXT_CHARS", "PROFILE_FIELDS", "REQUEST_FIELDS",
+    "DataError", "Problem", "LABEL_YEARS", "MAX_TEXT_CHARS", "MAX_FILE_TEXT_CHARS", "PROFILE_FIELDS", "REQUEST_FIELDS",
     "read_records", "validate_profile", "validate_request", "profiles_frame",
     "load_profiles", "load_requests", "load_qrels", "iter_request_blocks", "label_end_default",
 ]
@@ -43,6 +43,9 @@ REQUEST_REQUIRED = ("id", "text")
 MAX_ID_LENGTH = 200
 #: Longest request text accepted (the API and the staff page use the same limit).
 MAX_TEXT_CHARS = 20_000
+#: Longest request text accepted in a file: a backlog must not be refused for one long letter
+#: (interactive requests keep :data:`MAX_TEXT_CHARS`).
+MAX_FILE_TEXT_CHARS = 100_000
 #: Longest profile text fields, as the API accepts them.
 PROFILE_TEXT_LIMITS = {"holder": 300, "region": 100, "title": 500, "description": 10_000, "contact": 300}
 MAX_PROBLEMS = 50  # enough to fix a file in one go, without flooding a terminal
@@ -360,13 +363,17 @@ def validate_request(record: dict[str, Any], source: str = "request", line: int 
     out: dict[str, Any] = {"id": _text(record, "id", True, p), "text": _text(record, "text", True, p)}
     if len(out["id"]) > MAX_ID_LENGTH:
         p.append(f"id\x1flonger than {MAX_ID_LENGTH} characters")
-    _check_length(out, "text", MAX_TEXT_CHARS, p)
+    _check_length(out, "text", MAX_FILE_TEXT_CHARS, p)
     out["requester"] = _text(record, "requester", False, p)
     country = _text(record, "country", False, p).upper()
+    if len(country) == 3 and (found := pycountry.countries.get(alpha_3=country)):
+        country = found.alpha_2  # alpha-3 codes are understood too
     if country and country not in _COUNTRIES:
         p.append(f"country\x1f'{country}' is not an ISO 3166-1 alpha-2 country code")
     out["country"] = country
     language = _text(record, "language", False, p).lower()
+    if len(language) == 3 and (found := pycountry.languages.get(alpha_3=language)) and hasattr(found, "alpha_2"):
+        language = found.alpha_2  # ISO 639-2/3 codes are understood too
     if language and language not in _LANGUAGES:
         p.append(f"language\x1f'{language}' is not an ISO 639-1 language code")
     out["language"] = language

@@ -119,3 +119,16 @@ def test_qrels(tmp_path):
     path.write_text("R1\tP1\tbest\n", encoding="utf-8")
     with pytest.raises(DataError, match="grade"):
         load_qrels(path)
+
+
+def test_request_codes_in_alpha_3_are_understood(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"id": "R1", "text": "eau", "language": "fra", "country": "SEN"}\n', encoding="utf-8")
+    frame = load_requests(path)
+    assert (frame.loc[0, "language"], frame.loc[0, "country"]) == ("fr", "SN")
+
+
+def test_long_letters_in_a_backlog_are_accepted(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps({"id": "R1", "text": "eau potable " * 3000}) + "\n", encoding="utf-8")
+    assert len(load_requests(path).loc[0, "text"]) > 20_000

@@ -42,7 +42,7 @@ BAD_REQUESTS: dict[str, tuple[str | None, str]] = {
     "requests-text-not-a-string.jsonl": ("text", "expected text, got dict"),
     "requests-duplicate-ids.jsonl": ("id", "duplicate id 'R1'"),
     "requests-bad-language.jsonl": ("language", "'xx' is not an ISO 639-1"),
-    "requests-bad-country.csv": ("country", "'FRA' is not an ISO 3166-1"),
+    "requests-bad-country.csv": ("country", "'FRANCE' is not an ISO 3166-1"),
     "requests-impossible-date.jsonl": ("received", "'2025-02-30' is not a valid date"),
     "requests-over-long-id.jsonl": ("id", "longer than 200 characters"),
     "requests-lone-surrogate-id.jsonl": ("id", "unpaired surrogate"),
@@ -186,10 +186,10 @@ def test_duplicate_profile_is_409_and_stores_once(client, auth):
 
 # ---------------------------------------------------------------------------- oversized (generated)
 def test_over_long_request_text_is_refused(client):
-    data = (json.dumps({"id": "R1", "text": "eau potable " * 1700}) + "\n").encode()  # 20,400 characters
+    data = (json.dumps({"id": "R1", "text": "eau potable " * 8400}) + "\n").encode()  # 100,800 characters
     with pytest.raises(DataError) as info:
         load_requests(data)
-    _check(info.value.problems, "text", "longer than the limit of 20,000")
+    _check(info.value.problems, "text", "longer than the limit of 100,000")
     response = _upload(client, data, "long.jsonl")
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "text"
 
