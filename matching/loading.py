@@ -26,6 +26,7 @@ import pandas as pd
 import pycountry
 
 from .taxonomy import HOLDER_TYPES, canonical_region, domain_codes
+from .text import fold
 
 __all__ = [
     "DataError", "Problem", "LABEL_YEARS", "MAX_TEXT_CHARS", "MAX_FILE_TEXT_CHARS", "PROFILE_FIELDS", "REQUEST_FIELDS",
@@ -322,7 +323,7 @@ def validate_profile(record: dict[str, Any], source: str = "profile", line: int 
         p.append(f"id\x1flonger than {MAX_ID_LENGTH} characters")
     for field in ("holder", "title", "description"):
         out[field] = _text(record, field, True, p)
-    holder_type = _text(record, "holder_type", True, p).lower()
+    holder_type = fold(_text(record, "holder_type", True, p)).strip()  # "Département" is "departement"
     if holder_type and holder_type not in HOLDER_TYPES:
         p.append(f"holder_type\x1f'{holder_type}' is not one of {', '.join(HOLDER_TYPES)}")
     out["holder_type"] = holder_type

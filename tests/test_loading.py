@@ -132,3 +132,8 @@ def test_long_letters_in_a_backlog_are_accepted(tmp_path):
     path = tmp_path / "r.jsonl"
     path.write_text(json.dumps({"id": "R1", "text": "eau potable " * 3000}) + "\n", encoding="utf-8")
     assert len(load_requests(path).loc[0, "text"]) > 20_000
+
+
+def test_holder_types_are_read_with_accents_and_capitals(tmp_path):
+    path = write_jsonl(tmp_path / "p.jsonl", [{**GOOD, "holder_type": "Intercommunalité"}])
+    assert load_profiles(path).loc[0, "holder_type"] == "intercommunalite"
