@@ -302,6 +302,22 @@ def _date(record: dict, field: str, required: bool, problems: list[str]) -> date
         return None
 
 
+def _language_code(code: str) -> str:
+    """ISO 639-1 code, lower-case; an ISO 639-2/3 code ("fra") is understood too."""
+    code = code.strip().lower()
+    if len(code) == 3 and (found := pycountry.languages.get(alpha_3=code)) is not None:
+        return getattr(found, "alpha_2", code)
+    return code
+
+
+def _country_code(code: str) -> str:
+    """ISO 3166-1 alpha-2 code, upper-case; an alpha-3 code ("SEN") is understood too."""
+    code = code.strip().upper()
+    if len(code) == 3 and (found := pycountry.countries.get(alpha_3=code)) is not None:
+        return found.alpha_2
+    return code
+
+
 def label_end_default(start: date) -> date:
     """A label lasts three years; a label granted on 29 February ends on 28 February."""
     try:
@@ -335,12 +351,12 @@ def validate_profile(record: dict[str, Any], source: str = "profile", line: int 
     elif not 1 <= len(codes) <= 3:
         p.append(f"domains\x1fexpected 1 to 3 domain codes, got {len(codes)}")
     out["domains"] = codes
-    languages = [c.lower() for c in _list(record, "languages", p)]
+    languages = [_language_code(c) for c in _list(record, "languages", p)]
     bad = [c for c in languages if c not in _LANGUAGES]
     if bad:
         p.append(f"languages\x1f{', '.join(bad)} not ISO 639-1 language code(s)")
     out["languages"] = languages or ["fr"]
-    countries = [c.upper() for c in _list(record, "countries", p)]
+    countries = [_country_code(c) for c in _list(record, "countries", p)]
     bad = [c for c in countries if c not in _COUNTRIES]
     if bad:
         p.append(f"countries\x1f{', '.join(bad)} not ISO 3166-1 alpha-2 country code(s)")
@@ -366,15 +382,11 @@ def validate_request(record: dict[str, Any], source: str = "request", line: int 
         p.append(f"id\x1flonger than {MAX_ID_LENGTH} characters")
     _check_length(out, "text", MAX_FILE_TEXT_CHARS, p)
     out["requester"] = _text(record, "requester", False, p)
-    country = _text(record, "country", False, p).upper()
-    if len(country) == 3 and (found := pycountry.countries.get(alpha_3=country)):
-        country = found.alpha_2  # alpha-3 codes are understood too
+    country = _country_code(_text(record, "country", False, p))
     if country and country not in _COUNTRIES:
         p.append(f"country\x1f'{country}' is not an ISO 3166-1 alpha-2 country code")
     out["country"] = country
-    language = _text(record, "language", False, p).lower()
-    if len(language) == 3 and (found := pycountry.languages.get(alpha_3=language)) and hasattr(found, "alpha_2"):
-        language = found.alpha_2  # ISO 639-2/3 codes are understood too
+    language = _language_code(_text(record, "language", False, p))
     if language and language not in _LANGUAGES:
         p.append(f"language\x1f'{language}' is not an ISO 639-1 language code")
     out["language"] = language
