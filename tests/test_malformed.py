@@ -53,7 +53,7 @@ BAD_PROFILES: dict[str, tuple[str | None, str]] = {
     "profiles-too-many-domains.jsonl": ("domains", "1 to 3 domain codes"),
     "profiles-impossible-date.jsonl": ("label_start", "'2025-02-30' is not a valid date"),
     "profiles-end-before-start.jsonl": ("label_end", "before label_start"),
-    "profiles-bad-language.jsonl": ("languages", "fra not ISO 639-1"),
+    "profiles-bad-language.jsonl": ("languages", "zz not ISO 639-1"),
     "profiles-bad-country.csv": ("countries", "ZZ not ISO 3166-1"),
     "profiles-bad-holder-type.jsonl": ("holder_type", "'mairie' is not one of"),
     "profiles-duplicate-ids.jsonl": ("id", "duplicate id 'P-1'"),
