@@ -30,7 +30,16 @@ def build_matcher(profiles: pd.DataFrame, *, use_glossary: bool = True, use_thes
                   rerank_depth: int = 50) -> Matcher:
     """Fit the index, the query analyser and the domain prior on ``profiles``.
 
-    ``query_options`` are passed to :class:`QueryAnalyzer` (expansion weights and the like).
+    Parameters
+    ----------
+    profiles : DataFrame from :func:`matching.load_profiles`
+    use_glossary, use_thesaurus, use_domain_prior : bool
+        Switch the cross-lingual glossary, the everyday-words thesaurus and the domain prior
+        (for ablations; all on by default, each measurably helps on the dev set).
+    prior_weight, feedback_weight, rerank_depth, explain_terms
+        Passed to :class:`Matcher`.
+    query_options, index_options : dict, optional
+        Passed to :class:`QueryAnalyzer` and :class:`ProfileIndex`.
     """
     index = ProfileIndex(**(index_options or {})).fit(profiles)
     files = lexicon_files()
