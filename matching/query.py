@@ -88,6 +88,10 @@ class QueryAnalyzer:
     max_expansion_share : float, default 0.5
         Thesaurus expansions together weigh at most this share of the request's own words,
         so that a long everyday request is not drowned by its expansions.
+    idf_power : float, default 1.0
+        Exponent of the idf applied to request terms (1: the usual TF-IDF cosine).
+    cognate_typos : bool, default True
+        Also map foreign words missed by the glossary onto near French words ("collection").
     """
 
     def __init__(self, glossary: dict[str, PhraseLexicon] | None = None, thesaurus: PhraseLexicon | None = None,
