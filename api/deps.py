@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
@@ -62,6 +62,14 @@ def _secret(value) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
+def _refuse(request: Request, key: str | None, action: str, key_name: str, message: str) -> NoReturn:
+    """401, logged with the caller and the route but never the key itself."""
+    client = request.client.host if request.client else "?"
+    log.warning("%s refused (%s %s) from %s: %s %s", action, "missing" if not key else "wrong", key_name,
+                client, request.method, request.url.path)
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "APIKey"})
+
+
 def require_write_key(request: Request, settings: SettingsDep, key: ApiKeyDep) -> None:
     """Writes need ``X-API-Key`` equal to EXPE_API_KEY; without a configured key they are refused."""
     expected = _secret(settings.api_key)
@@ -70,11 +78,7 @@ def require_write_key(request: Request, settings: SettingsDep, key: ApiKeyDep) -
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             "Writes are disabled: the server has no EXPE_API_KEY configured.")
     if not key_matches(key, expected):
-        client = request.client.host if request.client else "?"
-        log.warning("write refused (%s API key) from %s: %s %s", "missing" if not key else "wrong",
-                    client, request.method, request.url.path)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Missing or wrong API key (X-API-Key header).",
-                            headers={"WWW-Authenticate": "APIKey"})
+        _refuse(request, key, "write", "API key", "Missing or wrong API key (X-API-Key header).")
 
 
 def read_allowed(settings: Settings, key: str | None) -> bool:
@@ -96,11 +100,7 @@ def page_token(settings: Settings) -> str | None:
 def require_read_key(request: Request, settings: SettingsDep, key: ApiKeyDep) -> None:
     """When EXPE_READ_KEY is set, reads need it (or the write key) in ``X-API-Key``."""
     if not read_allowed(settings, key):
-        client = request.client.host if request.client else "?"
-        log.warning("read refused (%s key) from %s: %s %s", "missing" if not key else "wrong",
-                    client, request.method, request.url.path)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Missing or wrong read key (X-API-Key header).",
-                            headers={"WWW-Authenticate": "APIKey"})
+        _refuse(request, key, "read", "key", "Missing or wrong read key (X-API-Key header).")
 
 
 WriteAccess = Depends(require_write_key)
