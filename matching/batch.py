@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -90,7 +91,12 @@ def _results(blocks: Iterable[list[dict]], matcher: Matcher, filters: MatchFilte
     global _WORKER_STATE
     _WORKER_STATE = (matcher, filters, top_k)
     matcher.mask(filters)  # builds the filtered inverted index once, shared by forked workers
-    matcher.query_analyzer.warm_up()
+    blocks = iter(blocks)
+    first = next(blocks, [])
+    # The language model (~80 MiB) is loaded only when requests leave their language out,
+    # as far as the first block tells; a later block without one loads it in its worker.
+    matcher.query_analyzer.warm_up(detection=any(not r.get("language") for r in first))
+    blocks = itertools.chain([first], blocks) if first else blocks
     if workers <= 1 or "fork" not in mp.get_all_start_methods():
         yield from map(_work, blocks)
         return

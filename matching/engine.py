@@ -24,10 +24,8 @@ def lexicon_files() -> dict[str, Path]:
 
 
 def build_matcher(profiles: pd.DataFrame, *, use_glossary: bool = True, use_thesaurus: bool = True,
-                  use_domain_prior: bool = True, prior_weight: float = 0.4,
-                  explain_terms: int = 5, query_options: dict | None = None,
-                  feedback_weight: float = 0.3, index_options: dict | None = None,
-                  rerank_depth: int = 50) -> Matcher:
+                  use_domain_prior: bool = True, query_options: dict | None = None,
+                  index_options: dict | None = None, **matcher_options) -> Matcher:
     """Fit the index, the query analyser and the domain prior on ``profiles``.
 
     Parameters
@@ -36,10 +34,11 @@ def build_matcher(profiles: pd.DataFrame, *, use_glossary: bool = True, use_thes
     use_glossary, use_thesaurus, use_domain_prior : bool
         Switch the cross-lingual glossary, the everyday-words thesaurus and the domain prior
         (for ablations; all on by default, each measurably helps on the dev set).
-    prior_weight, feedback_weight, rerank_depth, explain_terms
-        Passed to :class:`Matcher`.
     query_options, index_options : dict, optional
         Passed to :class:`QueryAnalyzer` and :class:`ProfileIndex`.
+    **matcher_options
+        Passed to :class:`Matcher` (``prior_weight``, ``feedback_weight``, ``rerank_depth``,
+        ``first_stage_max_df``, ``explain_terms``...).
     """
     index = ProfileIndex(**(index_options or {})).fit(profiles)
     files = lexicon_files()
@@ -47,8 +46,7 @@ def build_matcher(profiles: pd.DataFrame, *, use_glossary: bool = True, use_thes
     thesaurus = load_thesaurus(files["thesaurus"]) if use_thesaurus and "thesaurus" in files else None
     analyzer = QueryAnalyzer(glossary=glossary, thesaurus=thesaurus, **(query_options or {})).fit(index)
     prior = DomainPrior().fit(index) if use_domain_prior else None
-    return Matcher(index, analyzer, prior, prior_weight=prior_weight, explain_terms=explain_terms,
-                   feedback_weight=feedback_weight, rerank_depth=rerank_depth)
+    return Matcher(index, analyzer, prior, **matcher_options)
 
 
 def build_matcher_from_file(path: str | Path, **options) -> Matcher:

@@ -128,9 +128,11 @@ class QueryAnalyzer:
         self.typo_cache_: dict[str, int | None] = {}
         return self
 
-    def warm_up(self) -> None:
-        """Load the language model and word frequencies now (before forking batch workers)."""
-        warm_up_detector()
+    def warm_up(self, detection: bool = True) -> None:
+        """Load word frequencies, and the language model unless ``detection`` is False, now
+        (before forking batch workers, so that they share them)."""
+        if detection:
+            warm_up_detector()
         zipf_frequency("eau", "fr")
 
     # ------------------------------------------------------------------ words

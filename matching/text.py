@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import Stemmer
 from stop_words import get_stop_words
 from unidecode import unidecode
-from wordfreq import top_n_list
+from wordfreq import get_frequency_list, top_n_list
 
 __all__ = ["Analyzer", "Token", "fold", "get_analyzer", "SUPPORTED_STEMMERS"]
 
@@ -75,6 +75,8 @@ def _stop_words(language: str) -> frozenset[str]:
         # Some stop lists (English: 1,300 words) hold content words such as "fire", "home",
         # "open" or "water"; function words are all among a language's most frequent words.
         frequent = set(top_n_list(language, _FUNCTION_WORD_RANK))
+        # The whole word list stays cached (~20 MB per language) though only its head is needed.
+        get_frequency_list.cache_clear()
         words = [w for w in words if w in frequent]
     folded = {fold(w).strip(_APOSTROPHES + ".") for w in words}
     folded |= _EXTRA_STOP_WORDS.get(language, set())

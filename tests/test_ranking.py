@@ -105,3 +105,32 @@ def test_query_vectors_are_unit_norm_tfidf(engine_matcher):
     vectors = analyzer.vectorize([analyzer.analyse(t, "fr") for t in ["eau eau potable", "zzzz"]])
     norms = np.sqrt(vectors.multiply(vectors).sum(axis=1)).A.ravel()
     assert np.allclose(norms, [1.0, 0.0])
+
+
+def test_candidates_from_selective_terms_are_scored_exactly():
+    """Pruning frequent terms from the first stage changes which profiles are tried, never
+    their scores: every returned score is the request's exact cosine with that profile."""
+    from matching import Matcher, build_matcher, load_profiles
+    from matching.ranking import _without_terms
+    from matching.resources import data_path
+
+    filters = MatchFilters(as_of=AS_OF)
+    pruned = build_matcher(load_profiles(data_path("profiles.jsonl")), use_domain_prior=False,
+                           feedback_weight=0.0, rerank_depth=30, first_stage_max_df=0.05)
+    full = Matcher(pruned.index, pruned.query_analyzer, feedback_weight=0.0,
+                   rerank_depth=pruned.index.n_profiles, first_stage_max_df=1.0)
+    texts = ["Notre commune souhaite améliorer la gestion de l'eau potable et de l'assainissement des quartiers",
+             "formation des agents de la mairie au budget et à la fiscalité locale",
+             "commune"]
+    analyzer = pruned.query_analyzer
+    vectors = analyzer.vectorize([analyzer.analyse(t, "fr") for t in texts])
+    frequent = pruned._allowed(filters)[2]
+    first_stage = _without_terms(vectors, frequent)
+    assert first_stage.nnz < vectors.nnz  # the first stage did drop frequent terms
+    assert np.diff(first_stage.indptr)[2] > 0  # a request of frequent words only keeps them
+    exact = (vectors @ pruned.index.matrix_.T).toarray()
+    for b, (p, f) in enumerate(zip(pruned.search_many(texts, filters), full.search_many(texts, filters),
+                                   strict=True)):
+        assert p.matches
+        assert np.allclose([m.score for m in p.matches], exact[b, [m.row for m in p.matches]], atol=1e-5)
+        assert p.matches[0].expert_id == f.matches[0].expert_id
