@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 from tqdm import tqdm
 
 from .filters import MatchFilters
@@ -60,19 +61,25 @@ def match_block(matcher: Matcher, requests: list[dict[str, Any]], filters: Match
     vectors = analyzer.vectorize(queries)
     rows, scores = matcher.rank_vectors(vectors, filters, top_k)
     b_idx, k_idx = (rows >= 0).nonzero()
+    picked = rows[b_idx, k_idx]
     index = matcher.index
-    display, holders, titles = index.display_, index.holders_, index.profiles_["title"].to_numpy()
+    display = index.display_
+    # Plain lists: indexing numpy arrays element by element in the loop below costs more.
+    ids, holders = index.ids_[picked].tolist(), index.holders_[picked].tolist()
+    titles = index.profiles_["title"].to_numpy()[picked].tolist()
+    rounded = np.round(scores[b_idx, k_idx].astype(np.float64), 4).tolist()
+    b_list, k_list = b_idx.tolist(), k_idx.tolist()
     out = []
-    for pair, columns, _values in matcher.contributions(vectors, b_idx, rows[b_idx, k_idx]):
-        b, k = int(b_idx[pair]), int(k_idx[pair])
-        row = int(rows[b, k])
-        origins = queries[b].origins
+    for pair, columns, _values in matcher.contributions(vectors, b_idx, picked):
+        b = b_list[pair]
+        query = queries[b]
+        origins = query.origins
         labels = []
         for c in columns:
             origin = origins.get(c)
             labels.append(display[c] if origin is None else term_label(display[c], origin.via, origin.source))
-        out.append((requests[b]["id"], k + 1, str(index.ids_[row]), round(float(scores[b, k]), 4),
-                    holders[row], titles[row], queries[b].language.code, labels))
+        out.append((requests[b]["id"], k_list[pair] + 1, str(ids[pair]), rounded[pair],
+                    holders[pair], titles[pair], query.language.code, labels))
     return out
 
 

@@ -18,7 +18,7 @@ from .filters import MatchFilters
 from .index import ProfileIndex
 from .language import DetectedLanguage
 from .query import AnalysedQuery, QueryAnalyzer, TermOrigin
-from .sparse import lookup, row_entries
+from .sparse import row_entries
 
 __all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "term_label"]
 
@@ -223,9 +223,10 @@ class Matcher:
             hi = min(n_queries, lo + chunk)
             dense = vectors[lo:hi].toarray()
             owner, columns, values = row_entries(matrix, candidates[lo:hi].ravel())
-            query_of = owner // depth
+            # Flat positions in the dense (request, term) chunk: one cheap 1-d gather per use.
+            cells = (owner // depth) * n_terms + columns
             size = (hi - lo) * depth
-            cosines = np.bincount(owner, values * dense[query_of, columns], size).reshape(hi - lo, depth)
+            cosines = np.bincount(owner, values * dense.ravel().take(cells), size).reshape(hi - lo, depth)
             scores = cosines * prior[lo:hi]
             if g <= 0:
                 out[lo:hi] = scores
@@ -233,7 +234,7 @@ class Matcher:
             first = np.argsort(-scores, axis=1)[:, :m]
             centroids = self._centroids(np.take_along_axis(candidates[lo:hi], first, axis=1),
                                         np.take_along_axis(scores, first, axis=1).clip(min=0))
-            cx = np.bincount(owner, values * centroids[query_of, columns], size).reshape(hi - lo, depth)
+            cx = np.bincount(owner, values * centroids.ravel().take(cells), size).reshape(hi - lo, depth)
             qc = np.einsum("ij,ij->i", dense, centroids)
             norms = np.sqrt(np.maximum(1.0 + g * g + 2 * g * qc, 1e-12))
             norms[~dense.any(axis=1)] = np.inf  # an empty request stays unmatched
@@ -305,29 +306,34 @@ class Matcher:
     def contributions(self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray):
         """Yield ``(pair, columns, values)``: the top terms of each (query, profile) pair.
 
-        The profile rows' terms of all pairs are gathered at once and looked up in the
-        request vectors by binary search on (request, term) keys; only the final, short
-        per-pair lists are built in Python.
+        Requests are made dense a few at a time (8 MiB at most) and the profile rows' terms of
+        their pairs are gathered at once, so each product is a 1-d gather; only the final,
+        short per-pair lists are built in Python. Pairs come grouped by request.
         """
-        n_terms = self.index.n_terms
-        pair_of, columns, values = row_entries(self.index.matrix_, profile_rows)
+        n_terms, matrix = self.index.n_terms, self.index.matrix_
         vectors = vectors.tocsr()
-        vectors.sort_indices()
-        query_keys = np.repeat(np.arange(vectors.shape[0], dtype=np.int64), np.diff(vectors.indptr)) * n_terms \
-            + vectors.indices
-        weights = lookup(query_keys, vectors.data, query_rows[pair_of].astype(np.int64) * n_terms + columns)
-        hit = weights != 0
-        pair_of, indices, data = pair_of[hit], columns[hit], values[hit] * weights[hit]
-        indptr = np.searchsorted(pair_of, np.arange(len(query_rows) + 1))
-        order = np.lexsort((-data, pair_of))
-        rank = np.arange(len(order)) - indptr[pair_of[order]]
-        keep = order[rank < self.explain_terms]
-        kept_pairs = pair_of[keep]
-        bounds = np.searchsorted(kept_pairs, np.arange(len(query_rows) + 1))
-        columns, values = indices[keep], data[keep]
-        for pair in range(len(query_rows)):
-            lo, hi = bounds[pair], bounds[pair + 1]
-            yield pair, columns[lo:hi].tolist(), values[lo:hi].tolist()
+        by_query = np.argsort(query_rows, kind="stable")
+        sorted_queries = query_rows[by_query]
+        chunk = max(1, (1 << 21) // max(n_terms, 1))
+        for lo in range(0, vectors.shape[0], chunk):
+            hi = min(vectors.shape[0], lo + chunk)
+            pairs = by_query[np.searchsorted(sorted_queries, lo):np.searchsorted(sorted_queries, hi)]
+            if len(pairs) == 0:
+                continue
+            dense = vectors[lo:hi].toarray()
+            owner, columns, values = row_entries(matrix, profile_rows[pairs])
+            products = values * dense.ravel().take((query_rows[pairs][owner] - lo) * n_terms + columns)
+            hit = products != 0
+            owner, columns, products = owner[hit], columns[hit], products[hit]
+            # Largest products first within each pair (owner is ascending), the first few kept.
+            order = np.lexsort((-products, owner))
+            starts = np.searchsorted(owner, np.arange(len(pairs) + 1))
+            rank = np.arange(len(order)) - starts[owner[order]]
+            keep = order[rank < self.explain_terms]
+            bounds = np.searchsorted(owner[keep], np.arange(len(pairs) + 1))
+            kept_columns, kept_values = columns[keep].tolist(), products[keep].tolist()
+            for i, pair in enumerate(pairs.tolist()):
+                yield pair, kept_columns[bounds[i]:bounds[i + 1]], kept_values[bounds[i]:bounds[i + 1]]
 
     def _cap_per_holder(self, candidates: np.ndarray, scores: np.ndarray, top_k: int,
                         cap: int) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["row_entries", "lookup"]
+__all__ = ["row_entries"]
 
 
 def row_entries(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -19,11 +19,3 @@ def row_entries(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np
     owner = np.repeat(np.arange(len(rows)), lengths)
     positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
     return owner, matrix.indices[positions], matrix.data[positions]
-
-
-def lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """``values`` at ``wanted`` keys of the sorted array ``keys``; 0 where a key is absent."""
-    if len(keys) == 0:
-        return np.zeros(len(wanted), dtype=values.dtype)
-    found = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    return np.where(keys[found] == wanted, values[found], 0)
