@@ -38,8 +38,9 @@ class DomainPrior:
     def fit(self, index: ProfileIndex) -> DomainPrior:
         labels = sp.csr_matrix(index.domain_matrix_.T.astype(np.float32))
         self.centroids_ = normalize(labels @ index.matrix_, norm="l2").astype(np.float32).tocsr()
-        # Transposed once, in CSR, so that scoring requests needs no conversion per call.
-        self.centroids_by_term_ = self.centroids_.T.tocsr()
+        # Transposed and dense once (n_terms x n_domains, a few MiB): scoring requests is then a
+        # sparse-times-dense product, with no sparse result to build.
+        self.centroids_by_term_ = np.ascontiguousarray(self.centroids_.T.toarray())
         # Each profile's domains as columns of the score matrix, padded with a column of zeros,
         # so the boost is a few gathers instead of a loop over domains.
         n_domains = index.domain_matrix_.shape[1]
@@ -53,7 +54,7 @@ class DomainPrior:
 
     def domain_scores(self, queries: sp.csr_matrix) -> np.ndarray:
         """Array of shape (n_queries, n_domains) in [0, 1]; each row's best domain scores 1."""
-        sims = (queries @ self.centroids_by_term_).toarray().astype(np.float32, copy=False)
+        sims = np.asarray(queries @ self.centroids_by_term_, dtype=np.float32)
         top = sims.max(axis=1, keepdims=True)
         np.divide(sims, top, out=sims, where=top > 0)
         return sims ** self.sharpness

@@ -221,7 +221,7 @@ class Matcher:
         chunk = max(1, (1 << 21) // max(n_terms, 1))
         for lo in range(0, n_queries, chunk):
             hi = min(n_queries, lo + chunk)
-            dense = vectors[lo:hi].toarray()
+            dense = _dense_rows(vectors, lo, hi)
             owner, columns, values = row_entries(matrix, candidates[lo:hi].ravel())
             # Flat positions in the dense (request, term) chunk: one cheap 1-d gather per use.
             cells = (owner // depth) * n_terms + columns
@@ -320,7 +320,7 @@ class Matcher:
             pairs = by_query[np.searchsorted(sorted_queries, lo):np.searchsorted(sorted_queries, hi)]
             if len(pairs) == 0:
                 continue
-            dense = vectors[lo:hi].toarray()
+            dense = _dense_rows(vectors, lo, hi)
             owner, columns, values = row_entries(matrix, profile_rows[pairs])
             products = values * dense.ravel().take((query_rows[pairs][owner] - lo) * n_terms + columns)
             hit = products != 0
@@ -365,13 +365,18 @@ def _without_terms(vectors: sp.csr_matrix, dropped: np.ndarray) -> sp.csr_matrix
 
     A row made only of dropped columns keeps them all (else its request would find nothing).
     """
-    drop = dropped[vectors.indices]
-    row_of = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
-    kept = np.bincount(row_of, weights=~drop, minlength=vectors.shape[0])
-    drop &= kept[row_of] > 0
-    if not drop.any():
+    lengths = np.diff(vectors.indptr)
+    row_of = np.repeat(np.arange(vectors.shape[0]), lengths)
+    keep = ~dropped[vectors.indices]
+    kept = np.bincount(row_of, weights=keep, minlength=vectors.shape[0])
+    keep |= (kept == 0)[row_of]
+    if keep.all():
         return vectors
-    pruned = vectors.copy()
-    pruned.data[drop] = 0
-    pruned.eliminate_zeros()
-    return pruned
+    indptr = np.zeros_like(vectors.indptr)
+    np.cumsum(np.bincount(row_of[keep], minlength=vectors.shape[0]), out=indptr[1:])
+    return sp.csr_matrix((vectors.data[keep], vectors.indices[keep], indptr), shape=vectors.shape)
+
+
+def _dense_rows(vectors: sp.csr_matrix, lo: int, hi: int) -> np.ndarray:
+    """Rows ``lo:hi`` of a CSR matrix as a dense array (no sliced copy when all rows are wanted)."""
+    return vectors.toarray() if lo == 0 and hi == vectors.shape[0] else vectors[lo:hi].toarray()
