@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from .filters import MatchFilters
 from .loading import iter_request_blocks
-from .ranking import Matcher, term_label
+from .ranking import Matcher, explained_term, term_label
 
 __all__ = ["BATCH_COLUMNS", "BatchSummary", "match_block", "run_batch", "write_rows"]
 
@@ -70,14 +70,15 @@ def match_block(matcher: Matcher, requests: list[dict[str, Any]], filters: Match
     rounded = np.round(scores[b_idx, k_idx].astype(np.float64), 4).tolist()
     b_list, k_list = b_idx.tolist(), k_idx.tolist()
     out = []
-    for pair, columns, _values in matcher.contributions(vectors, b_idx, picked):
+    for pair, columns, _values, expanded in matcher.contributions(vectors, b_idx, picked):
         b = b_list[pair]
         query = queries[b]
         origins = query.origins
         labels = []
-        for c in columns:
+        for c, e in zip(columns, expanded, strict=True):
             origin = origins.get(c)
-            labels.append(display[c] if origin is None else term_label(display[c], origin.via, origin.source))
+            labels.append(display[c] if origin is None and e is None
+                          else term_label(*explained_term(display[c], origin, e)))
         out.append((requests[b]["id"], k_list[pair] + 1, str(ids[pair]), rounded[pair],
                     holders[pair], titles[pair], query.language.code, labels))
     return out

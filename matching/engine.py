@@ -24,24 +24,26 @@ def lexicon_files() -> dict[str, Path]:
 
 
 def build_matcher(profiles: pd.DataFrame, *, use_glossary: bool = True, use_thesaurus: bool = True,
-                  use_domain_prior: bool = True, query_options: dict | None = None,
+                  use_expansion: bool = True, use_domain_prior: bool = True, query_options: dict | None = None,
                   index_options: dict | None = None, **matcher_options) -> Matcher:
     """Fit the index, the query analyser and the domain prior on ``profiles``.
 
     Parameters
     ----------
     profiles : DataFrame from :func:`matching.load_profiles`
-    use_glossary, use_thesaurus, use_domain_prior : bool
-        Switch the cross-lingual glossary, the everyday-words thesaurus and the domain prior
-        (for ablations; all on by default, each measurably helps on the dev set).
+    use_glossary, use_thesaurus, use_expansion, use_domain_prior : bool
+        Switch the cross-lingual glossary, the everyday-words thesaurus on requests, the same
+        thesaurus expanding profiles (document expansion) and the domain prior (for ablations;
+        all on by default, each measurably helps on the dev set).
     query_options, index_options : dict, optional
         Passed to :class:`QueryAnalyzer` and :class:`ProfileIndex`.
     **matcher_options
         Passed to :class:`Matcher` (``prior_weight``, ``feedback_weight``, ``rerank_depth``,
         ``first_stage_max_df``, ``explain_terms``...).
     """
-    index = ProfileIndex(**(index_options or {})).fit(profiles)
     files = lexicon_files()
+    expansion = load_thesaurus(files["thesaurus"], reverse=True) if use_expansion and "thesaurus" in files else None
+    index = ProfileIndex(**{"expansion": expansion, **(index_options or {})}).fit(profiles)
     glossary = load_glossary(files["glossary"]) if use_glossary and "glossary" in files else None
     thesaurus = load_thesaurus(files["thesaurus"]) if use_thesaurus and "thesaurus" in files else None
     analyzer = QueryAnalyzer(glossary=glossary, thesaurus=thesaurus, **(query_options or {})).fit(index)

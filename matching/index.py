@@ -7,6 +7,14 @@ then weighted by inverse document frequency (scikit-learn's ``TfidfTransformer``
 L2-normalised, so the dot product of a normalised request vector with a row is a cosine
 score in [0, 1]. On the bundled dev set the BM25-style saturation ranked better than
 sublinear ``1 + log tf`` (``tf="sublinear"``), mostly on long everyday-words requests.
+
+**Document expansion.** Given the thesaurus read the other way (technical phrase → everyday
+phrases, see :func:`matching.lexicon.load_thesaurus`), each profile gets one more field: the
+everyday phrases of the technical terms it contains. A request that says "tas d'ordures qui
+fument" then meets a profile that says "décharge sauvage" word by word, even where no phrase of
+the thesaurus matches the request as a whole; and everyday words spread over many profiles this
+way lose idf, so they weigh less in ordinary matches. Each term a profile holds only through
+its expansion remembers the technical phrase it came from, for the explanation.
 """
 
 from __future__ import annotations
@@ -19,13 +27,15 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
+from .lexicon import PhraseLexicon
 from .taxonomy import domain_codes, domains
 from .text import get_analyzer
 
 __all__ = ["ProfileIndex", "DEFAULT_FIELD_WEIGHTS"]
 
 #: Relative weight of each profile field in the term counts.
-DEFAULT_FIELD_WEIGHTS: dict[str, float] = {"title": 3.0, "domains": 1.5, "description": 1.0, "contact": 1.0}
+DEFAULT_FIELD_WEIGHTS: dict[str, float] = {"title": 3.0, "domains": 1.5, "description": 1.0, "contact": 1.0,
+                                           "expansion": 1.5}
 
 
 class ProfileIndex:
@@ -41,6 +51,9 @@ class ProfileIndex:
         Term-frequency weighting (see the module docstring).
     k1, b : float, default 1.2 and 0.75
         BM25 saturation and length-normalisation parameters (``tf="bm25"`` only).
+    expansion : PhraseLexicon, optional
+        Technical French phrases to everyday ones (``load_thesaurus(path, reverse=True)``),
+        matched in each profile's title and description to fill the ``expansion`` field.
 
     Attributes
     ----------
@@ -53,19 +66,28 @@ class ProfileIndex:
     profiles_ : DataFrame, the profiles in row order.
     domain_matrix_ : ndarray of bool, shape (n_profiles, n_domains)
     label_start_, label_end_ : ndarray of datetime64[D], shape (n_profiles,)
+    expansion_keys_ : ndarray of int64, sorted
+        ``row * n_terms + column`` of each entry a profile holds only through its expansion.
+    expansion_sources_ : ndarray of int32, same length
+        For each such entry, the position in ``expansion_phrases_`` of the technical phrase
+        of the profile it came from.
+    expansion_phrases_ : list of str
     """
 
     def __init__(self, field_weights: dict[str, float] | None = None, tf: str = "bm25",
-                 k1: float = 1.2, b: float = 0.75) -> None:
+                 k1: float = 1.2, b: float = 0.75, expansion: PhraseLexicon | None = None) -> None:
         self.field_weights = field_weights
         self.tf = tf
         self.k1 = k1
         self.b = b
+        self.expansion = expansion
 
     # ------------------------------------------------------------------ fit
     def fit(self, profiles: pd.DataFrame) -> ProfileIndex:
         """Index ``profiles`` (a frame from :func:`matching.load_profiles`)."""
         weights = dict(DEFAULT_FIELD_WEIGHTS if self.field_weights is None else self.field_weights)
+        if self.expansion is None:
+            weights.pop("expansion", None)
         unknown = set(weights) - set(DEFAULT_FIELD_WEIGHTS)
         if unknown:
             raise ValueError(f"unknown field(s) in field_weights: {sorted(unknown)}")
@@ -89,11 +111,20 @@ class ProfileIndex:
             "contact": profiles["contact"].fillna("").tolist(),
             "domains": [" ; ".join(label_of[c] for c in codes) for codes in profiles["domains"]],
         }
+        expansion_rows: list[list[tuple[str, str]]] = []
+        if "expansion" in weights:
+            expansion_rows = [self._expansions(analyzer, title, description)
+                              for title, description in zip(field_texts["title"], field_texts["description"],
+                                                            strict=True)]
+            field_texts["expansion"] = [" ; ".join(everyday for everyday, _ in row) for row in expansion_rows]
+        own_entries = 0
         add_term = vocabulary.setdefault
         for field, texts in field_texts.items():
             weight = weights.get(field)
             if not weight:
                 continue
+            if field == "expansion":
+                own_entries = len(rows)
             for row, text in enumerate(texts):
                 words = analyzer.words(text)
                 word_counts.update(words)
@@ -102,6 +133,7 @@ class ProfileIndex:
                 cols.extend(ids)
                 data.extend([weight] * len(ids))
         n_terms = len(vocabulary)
+        self._fit_expansion_sources(analyzer, vocabulary, expansion_rows, rows, cols, own_entries)
         counts = sp.csr_matrix(
             (np.asarray(data, dtype=np.float32), (np.asarray(rows), np.asarray(cols))),
             shape=(len(profiles), n_terms),
@@ -151,6 +183,52 @@ class ProfileIndex:
         self.holders_ = self.profiles_["holder"].to_numpy(dtype=object)
         self.built_at_ = datetime.now(UTC).isoformat(timespec="seconds")
         return self
+
+    # ------------------------------------------------------------------ expansion
+    def _expansions(self, analyzer, title: str, description: str) -> list[tuple[str, str]]:
+        """``(everyday phrase, technical phrase found)`` pairs of one profile, each phrase once."""
+        assert self.expansion is not None
+        found: dict[str, str] = {}
+        for text in (title, description):
+            for hit in self.expansion.find(analyzer(text)):
+                for entry in hit.entries:
+                    found.setdefault(entry.target, entry.source)
+        return list(found.items())
+
+    def _fit_expansion_sources(self, analyzer, vocabulary: dict[str, int], expansion_rows: list[list[tuple[str, str]]],
+                               rows: list[int], cols: list[int], own_entries: int) -> None:
+        """Record, for each entry a profile holds only through its expansion, the technical
+        phrase that brought it (``expansion_keys_``, ``expansion_sources_``, ``expansion_phrases_``)."""
+        n_terms = len(vocabulary)
+        phrases: dict[str, int] = {}
+        keys, sources = [], []
+        for row, pairs in enumerate(expansion_rows):
+            for everyday, technical in pairs:
+                phrase = phrases.setdefault(technical, len(phrases))
+                for term in analyzer(everyday):
+                    keys.append(row * n_terms + vocabulary[term])
+                    sources.append(phrase)
+        keys_array = np.asarray(keys, dtype=np.int64)
+        own = np.asarray(rows[:own_entries], dtype=np.int64) * n_terms + np.asarray(cols[:own_entries], dtype=np.int64)
+        # The first technical phrase per entry, and only entries absent from the profile's own fields.
+        keys_array, first = np.unique(keys_array, return_index=True)
+        only_expanded = ~np.isin(keys_array, own)
+        self.expansion_keys_ = keys_array[only_expanded]
+        self.expansion_sources_ = np.asarray(sources, dtype=np.int32)[first][only_expanded]
+        self.expansion_phrases_ = list(phrases)
+
+    def expansion_sources(self, rows: np.ndarray, columns: np.ndarray) -> list[str | None]:
+        """The technical phrase through which profile ``rows[i]`` holds term ``columns[i]``, or
+        None where the profile's own text holds it."""
+        wanted = rows.astype(np.int64) * self.n_terms + columns
+        keys = self.expansion_keys_
+        if len(keys) == 0 or len(wanted) == 0:
+            return [None] * len(wanted)
+        found = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        hit = keys[found] == wanted
+        phrases = self.expansion_phrases_
+        return [phrases[s] if h else None for s, h in zip(self.expansion_sources_[found].tolist(), hit.tolist(),
+                                                           strict=True)]
 
     # ------------------------------------------------------------------ helpers
     @property

@@ -131,13 +131,14 @@ def load_glossary(path: Path) -> dict[str, PhraseLexicon]:
     return {lang: PhraseLexicon(entries, lang) for lang, entries in by_language.items()}
 
 
-def load_thesaurus(path: Path, max_single_word_zipf: float | None = 4.5) -> PhraseLexicon:
-    """French everyday-to-technical thesaurus: each everyday phrase points to its set's terms."""
+def load_thesaurus(path: Path, max_single_word_zipf: float | None = 4.5, reverse: bool = False) -> PhraseLexicon:
+    """French thesaurus: each everyday phrase points to its set's technical terms, or with
+    ``reverse``, each technical term to its set's everyday phrases (for document expansion)."""
     entries: list[tuple[str, str]] = []
     for row in _read_csv(path):
         technical = [t.strip() for t in row.get("technical", "").split("|") if t.strip()]
         everyday = [t.strip() for t in row.get("everyday", "").split("|") if t.strip()]
         for phrase in everyday:
             for term in technical:
-                entries.append((phrase, term))
+                entries.append((term, phrase) if reverse else (phrase, term))
     return PhraseLexicon(entries, "fr", max_single_word_zipf=max_single_word_zipf)

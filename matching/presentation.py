@@ -122,7 +122,10 @@ def present(matcher: Matcher, result: MatchResult, as_of: date, highlights: bool
         title_segments: tuple[Segment, ...] = ()
         excerpt_segments: tuple[Segment, ...] = ()
         if highlights:
-            stems = {t.stem for t in m.matched_terms}
+            # A term matched through the profile's expansion stands for a technical phrase of
+            # the profile ("décharge sauvage ← fumée"): the phrase's words are what to highlight.
+            stems = {t.stem for t in m.matched_terms} | _stems_of(
+                {w for t in m.matched_terms if t.via == "thesaurus" for w in _WORD.findall(fold(t.term))})
             title_segments = segments(p["title"], highlight_spans(p["title"], stems))
             text, spans = excerpt(p["description"], highlight_spans(p["description"], stems))
             excerpt_segments = segments(text, spans)

@@ -20,7 +20,7 @@ from .language import DetectedLanguage
 from .query import AnalysedQuery, QueryAnalyzer, TermOrigin
 from .sparse import row_entries
 
-__all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "term_label"]
+__all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "explained_term", "term_label"]
 
 #: Largest dense (requests x profiles) score block scored at once: 4M cells, i.e. 16 MiB of
 #: float32 cosines and 32 MiB of argpartition indices, whatever the block and index sizes.
@@ -238,7 +238,9 @@ class Matcher:
             qc = np.einsum("ij,ij->i", dense, centroids)
             norms = np.sqrt(np.maximum(1.0 + g * g + 2 * g * qc, 1e-12))
             norms[~dense.any(axis=1)] = np.inf  # an empty request stays unmatched
-            out[lo:hi] = (cosines + g * cx) / norms[:, None] * prior[lo:hi]
+            # Feedback reorders the profiles that share terms with the request; it never makes a
+            # match of a profile sharing none (it would have nothing to show for it).
+            out[lo:hi] = np.where(cosines > 0, (cosines + g * cx) / norms[:, None] * prior[lo:hi], 0.0)
         return out
 
     def _centroids(self, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -293,18 +295,20 @@ class Matcher:
         out: list[list[tuple[MatchedTerm, ...]]] = [[() for _ in range(rows.shape[1])] for _ in range(rows.shape[0])]
         if len(b_idx) == 0:
             return out
-        for pair, columns, values in self.contributions(vectors, b_idx, rows[b_idx, k_idx]):
+        display, terms = self.index.display_, self.index.terms_
+        for pair, columns, values, expanded in self.contributions(vectors, b_idx, rows[b_idx, k_idx]):
             b = int(b_idx[pair])
             origins = queries[b].origins
             out[b][int(k_idx[pair])] = tuple(
-                MatchedTerm(self.index.display_[c], str(self.index.terms_[c]), round(float(v), 4),
-                            *_origin(origins.get(c), self.index.display_[c]))
-                for c, v in zip(columns, values, strict=True)
+                _matched_term(display[c], str(terms[c]), round(v, 4), origins.get(c), e)
+                for c, v, e in zip(columns, values, expanded, strict=True)
             )
         return out
 
     def contributions(self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray):
-        """Yield ``(pair, columns, values)``: the top terms of each (query, profile) pair.
+        """Yield ``(pair, columns, values, expanded)``: the top terms of each (query, profile)
+        pair, and for each the technical phrase of the profile it came through when the profile
+        holds it only by document expansion (else None).
 
         Requests are made dense a few at a time (8 MiB at most) and the profile rows' terms of
         their pairs are gathered at once, so each product is a 1-d gather; only the final,
@@ -332,8 +336,10 @@ class Matcher:
             keep = order[rank < self.explain_terms]
             bounds = np.searchsorted(owner[keep], np.arange(len(pairs) + 1))
             kept_columns, kept_values = columns[keep].tolist(), products[keep].tolist()
+            expanded = self.index.expansion_sources(profile_rows[pairs][owner[keep]], columns[keep])
             for i, pair in enumerate(pairs.tolist()):
-                yield pair, kept_columns[bounds[i]:bounds[i + 1]], kept_values[bounds[i]:bounds[i + 1]]
+                lo_i, hi_i = bounds[i], bounds[i + 1]
+                yield pair, kept_columns[lo_i:hi_i], kept_values[lo_i:hi_i], expanded[lo_i:hi_i]
 
     def _cap_per_holder(self, candidates: np.ndarray, scores: np.ndarray, top_k: int,
                         cap: int) -> tuple[np.ndarray, np.ndarray]:
@@ -354,10 +360,23 @@ class Matcher:
         return rows_out, scores_out
 
 
-def _origin(origin: TermOrigin | None, display: str) -> tuple[str, str]:
-    if origin is None:
-        return "request", display
-    return origin.via, origin.source
+def explained_term(display: str, origin: TermOrigin | None, expanded: str | None) -> tuple[str, str, str]:
+    """``(term, via, source)`` of a matched term (see :class:`MatchedTerm`).
+
+    ``display`` is the term as written, ``origin`` how the request led to it (None: its own
+    word) and ``expanded`` the profile's technical phrase when the profile holds the term only
+    through document expansion: "décharge sauvage ← fumée" reads like a request-side expansion.
+    """
+    source = display if origin is None else origin.source
+    if expanded is not None:
+        return expanded, "thesaurus", source
+    return display, "request" if origin is None else origin.via, source
+
+
+def _matched_term(display: str, stem: str, contribution: float, origin: TermOrigin | None,
+                  expanded: str | None) -> MatchedTerm:
+    term, via, source = explained_term(display, origin, expanded)
+    return MatchedTerm(term, stem, contribution, via, source)
 
 
 def _without_terms(vectors: sp.csr_matrix, dropped: np.ndarray) -> sp.csr_matrix:

@@ -94,7 +94,7 @@ def test_contributions_match_a_reference_elementwise_product(engine_matcher):
     query_rows = np.array([0, 0, 1, 2, 2])
     profile_rows = np.array([0, 1, 3, 6, 2])
     reference = vectors[query_rows].multiply(engine_matcher.index.matrix_[profile_rows]).toarray()
-    for pair, columns, values in engine_matcher.contributions(vectors, query_rows, profile_rows):
+    for pair, columns, values, _expanded in engine_matcher.contributions(vectors, query_rows, profile_rows):
         expected = np.sort(reference[pair][reference[pair] > 0])[::-1][: engine_matcher.explain_terms]
         assert np.allclose(values, expected)
         assert np.allclose(reference[pair][columns], values)
@@ -116,7 +116,7 @@ def test_candidates_from_selective_terms_are_scored_exactly():
 
     filters = MatchFilters(as_of=AS_OF)
     pruned = build_matcher(load_profiles(data_path("profiles.jsonl")), use_domain_prior=False,
-                           feedback_weight=0.0, rerank_depth=30, first_stage_max_df=0.05)
+                           feedback_weight=0.0, first_stage_max_df=0.12)
     full = Matcher(pruned.index, pruned.query_analyzer, feedback_weight=0.0,
                    rerank_depth=pruned.index.n_profiles, first_stage_max_df=1.0)
     texts = ["Notre commune souhaite améliorer la gestion de l'eau potable et de l'assainissement des quartiers",
@@ -134,3 +134,27 @@ def test_candidates_from_selective_terms_are_scored_exactly():
         assert p.matches
         assert np.allclose([m.score for m in p.matches], exact[b, [m.row for m in p.matches]], atol=1e-5)
         assert p.matches[0].expert_id == f.matches[0].expert_id
+
+
+def test_profiles_are_expanded_with_everyday_words_and_say_so(tmp_path, engine_profiles_path):
+    """A request in everyday words meets a profile's technical phrase through document
+    expansion, and the explanation names the phrase: "décharge sauvage ← immondices"."""
+    from matching import Matcher, ProfileIndex, load_profiles
+    from matching.lexicon import load_thesaurus
+
+    thesaurus = tmp_path / "thesaurus.csv"
+    thesaurus.write_text("domain,technical,everyday\nDECH,décharge sauvage,montagne d'immondices | fumée noire\n",
+                         encoding="utf-8")
+    profiles = load_profiles(engine_profiles_path)
+    plain = Matcher(ProfileIndex().fit(profiles), feedback_weight=0.0)
+    expanded = Matcher(ProfileIndex(expansion=load_thesaurus(thesaurus, reverse=True)).fit(profiles),
+                       feedback_weight=0.0)
+    request = "une montagne d'immondices brûle et une fumée noire recouvre le quartier"
+    assert plain.search(request, MatchFilters(as_of=AS_OF)).matches == []
+    [best, *_] = expanded.search(request, MatchFilters(as_of=AS_OF)).matches
+    assert best.expert_id == "T-DECH-DECHARGE"
+    labels = {t.label() for t in best.matched_terms}
+    assert "décharge sauvage ← immondices" in labels
+    assert all(t.via == "thesaurus" and t.term == "décharge sauvage" for t in best.matched_terms)
+    # Only the profile holding the technical phrase is expanded.
+    assert {m.expert_id for m in expanded.search(request, MatchFilters(as_of=AS_OF)).matches} == {"T-DECH-DECHARGE"}
