@@ -35,7 +35,7 @@ __all__ = ["ProfileIndex", "DEFAULT_FIELD_WEIGHTS"]
 
 #: Relative weight of each profile field in the term counts.
 DEFAULT_FIELD_WEIGHTS: dict[str, float] = {"title": 3.0, "domains": 1.5, "description": 1.0, "contact": 1.0,
-                                           "expansion": 1.5}
+                                           "expansion": 1.0}
 
 
 class ProfileIndex:
