@@ -19,6 +19,7 @@ its expansion remembers the technical phrase it came from, for the explanation.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -102,40 +103,42 @@ class ProfileIndex:
         label_of = {d.code: d.label for d in domains()}
         vocabulary: dict[str, int] = {}
         word_counts: Counter[str] = Counter()
-        rows: list[int] = []
-        cols: list[int] = []
-        data: list[float] = []
+        # Entries (row, term column, field weight) in compact arrays: millions of them at scale.
+        rows, cols, data = array("i"), array("i"), array("f")
         field_texts = {
             "title": profiles["title"].tolist(),
             "description": profiles["description"].tolist(),
             "contact": profiles["contact"].fillna("").tolist(),
             "domains": [" ; ".join(label_of[c] for c in codes) for codes in profiles["domains"]],
         }
-        expansion_rows: list[list[tuple[str, str]]] = []
-        if "expansion" in weights:
-            expansion_rows = [self._expansions(analyzer, title, description)
-                              for title, description in zip(field_texts["title"], field_texts["description"],
-                                                            strict=True)]
-            field_texts["expansion"] = [" ; ".join(everyday for everyday, _ in row) for row in expansion_rows]
-        own_entries = 0
         add_term = vocabulary.setdefault
+        # Title and description terms of each row, in order, for the thesaurus (document expansion).
+        found_in: list[list[list[str]]] = [[] for _ in range(len(profiles))] if "expansion" in weights else []
         for field, texts in field_texts.items():
             weight = weights.get(field)
             if not weight:
                 continue
-            if field == "expansion":
-                own_entries = len(rows)
+            keep_terms = found_in and field in ("title", "description")
             for row, text in enumerate(texts):
                 words = analyzer.words(text)
                 word_counts.update(words)
-                ids = [add_term(t.term, len(vocabulary)) for w in words for t in analyzer.word(w)]
-                rows.extend([row] * len(ids))
-                cols.extend(ids)
-                data.extend([weight] * len(ids))
+                terms = [t.term for w in words for t in analyzer.word(w)]
+                if keep_terms:
+                    found_in[row].append(terms)
+                rows.extend([row] * len(terms))
+                cols.extend([add_term(term, len(vocabulary)) for term in terms])
+                data.extend([weight] * len(terms))
+        own_rows, own_cols = np.frombuffer(rows, dtype=np.int32), np.frombuffer(cols, dtype=np.int32)
+        own_data = np.frombuffer(data, dtype=np.float32)
+        if found_in:
+            exp_rows, exp_cols, exp_sources = self._add_expansion(analyzer, found_in, vocabulary, word_counts)
+        else:
+            exp_rows = exp_cols = exp_sources = np.zeros(0, dtype=np.int32)
         n_terms = len(vocabulary)
-        self._fit_expansion_sources(analyzer, vocabulary, expansion_rows, rows, cols, own_entries)
+        self._fit_expansion_sources(n_terms, own_rows, own_cols, exp_rows, exp_cols, exp_sources)
         counts = sp.csr_matrix(
-            (np.asarray(data, dtype=np.float32), (np.asarray(rows), np.asarray(cols))),
+            (np.concatenate([own_data, np.full(len(exp_rows), weights.get("expansion", 0.0), dtype=np.float32)]),
+             (np.concatenate([own_rows, exp_rows]), np.concatenate([own_cols, exp_cols]))),
             shape=(len(profiles), n_terms),
         )
         counts.sum_duplicates()
@@ -185,37 +188,78 @@ class ProfileIndex:
         return self
 
     # ------------------------------------------------------------------ expansion
-    def _expansions(self, analyzer, title: str, description: str) -> list[tuple[str, str]]:
-        """``(everyday phrase, technical phrase found)`` pairs of one profile, each phrase once."""
-        assert self.expansion is not None
-        found: dict[str, str] = {}
-        for text in (title, description):
-            for hit in self.expansion.find(analyzer(text)):
-                for entry in hit.entries:
-                    found.setdefault(entry.target, entry.source)
-        return list(found.items())
+    def _add_expansion(self, analyzer, found_in: list[list[list[str]]], vocabulary: dict[str, int],
+                       word_counts: Counter[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ``expansion`` field's entries: ``(rows, columns, sources)`` arrays of the same
+        length, ``sources`` being positions in ``expansion_phrases_`` (the technical phrase behind
+        each entry). New terms are added to ``vocabulary`` and their words to ``word_counts``.
 
-    def _fit_expansion_sources(self, analyzer, vocabulary: dict[str, int], expansion_rows: list[list[tuple[str, str]]],
-                               rows: list[int], cols: list[int], own_entries: int) -> None:
-        """Record, for each entry a profile holds only through its expansion, the technical
-        phrase that brought it (``expansion_keys_``, ``expansion_sources_``, ``expansion_phrases_``)."""
-        n_terms = len(vocabulary)
-        phrases: dict[str, int] = {}
-        keys, sources = [], []
-        for row, pairs in enumerate(expansion_rows):
-            for everyday, technical in pairs:
-                phrase = phrases.setdefault(technical, len(phrases))
-                for term in analyzer(everyday):
-                    keys.append(row * n_terms + vocabulary[term])
-                    sources.append(phrase)
-        keys_array = np.asarray(keys, dtype=np.int64)
-        own = np.asarray(rows[:own_entries], dtype=np.int64) * n_terms + np.asarray(cols[:own_entries], dtype=np.int64)
-        # The first technical phrase per entry, and only entries absent from the profile's own fields.
-        keys_array, first = np.unique(keys_array, return_index=True)
-        only_expanded = ~np.isin(keys_array, own)
-        self.expansion_keys_ = keys_array[only_expanded]
-        self.expansion_sources_ = np.asarray(sources, dtype=np.int32)[first][only_expanded]
-        self.expansion_phrases_ = list(phrases)
+        ``found_in[row]`` holds the analysed terms of the profile's title and of its description.
+        Each everyday phrase counts once per profile (with the first technical phrase that brought
+        it); each is analysed once for the whole index, and the rows are assembled with numpy.
+        """
+        assert self.expansion is not None
+        add_term = vocabulary.setdefault
+        technical: dict[str, int] = {}
+        everyday: dict[str, int] = {}
+        phrase_terms: list[list[int]] = []
+        # Per technical phrase found: its everyday phrases' ids and its own id, repeated.
+        groups: dict[tuple[str, ...], tuple[list[int], list[int]]] = {}
+        hit_rows: list[int] = []
+        hit_phrases: list[int] = []
+        hit_sources: list[int] = []
+        for row, texts in enumerate(found_in):
+            for terms in texts:
+                for hit in self.expansion.find(terms):
+                    key = tuple(terms[hit.start:hit.end])
+                    group = groups.get(key)
+                    if group is None:
+                        ids = []
+                        for entry in hit.entries:
+                            pid = everyday.setdefault(entry.target, len(everyday))
+                            if pid == len(phrase_terms):
+                                phrase_terms.append([add_term(t.term, len(vocabulary))
+                                                     for w in analyzer.words(entry.target) for t in analyzer.word(w)])
+                            ids.append(pid)
+                        source = technical.setdefault(hit.entries[0].source, len(technical))
+                        group = groups[key] = (ids, [source] * len(ids))
+                    hit_rows.extend([row] * len(group[0]))
+                    hit_phrases.extend(group[0])
+                    hit_sources.extend(group[1])
+        self.expansion_phrases_ = list(technical)
+        if not hit_rows:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
+        # One (row, everyday phrase) pair each, the first found; then each phrase becomes its terms.
+        pair_keys = np.asarray(hit_rows, dtype=np.int64) * len(everyday) + np.asarray(hit_phrases, dtype=np.int64)
+        _, first = np.unique(pair_keys, return_index=True)
+        pair_rows = np.asarray(hit_rows, dtype=np.int64)[first]
+        pair_phrases = np.asarray(hit_phrases, dtype=np.int64)[first]
+        pair_sources = np.asarray(hit_sources, dtype=np.int64)[first]
+        lengths = np.array([len(t) for t in phrase_terms], dtype=np.int64)
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        flat_terms = np.fromiter((i for t in phrase_terms for i in t), dtype=np.int64, count=int(lengths.sum()))
+        per_pair = lengths[pair_phrases]
+        offsets = np.arange(per_pair.sum()) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+        uses = np.bincount(pair_phrases, minlength=len(everyday))
+        for phrase, count in zip(everyday, uses.tolist(), strict=True):  # display forms count every occurrence
+            for w in analyzer.words(phrase):
+                word_counts[w] += count
+        return (np.repeat(pair_rows, per_pair), flat_terms[np.repeat(starts[pair_phrases], per_pair) + offsets],
+                np.repeat(pair_sources, per_pair))
+
+    def _fit_expansion_sources(self, n_terms: int, own_rows: np.ndarray, own_cols: np.ndarray,
+                               exp_rows: np.ndarray, exp_cols: np.ndarray, sources: np.ndarray) -> None:
+        """Keep, for each entry a profile holds only through its expansion (in ``exp_*``, not
+        in ``own_*``), the first technical phrase that brought it."""
+        if len(sources) == 0:
+            self.expansion_keys_ = np.zeros(0, dtype=np.int64)
+            self.expansion_sources_ = np.zeros(0, dtype=np.int32)
+            self.expansion_phrases_ = []
+            return
+        expanded_keys, first = np.unique(exp_rows.astype(np.int64) * n_terms + exp_cols, return_index=True)
+        only_expanded = ~np.isin(expanded_keys, own_rows.astype(np.int64) * n_terms + own_cols)
+        self.expansion_keys_ = expanded_keys[only_expanded]
+        self.expansion_sources_ = sources.astype(np.int32)[first][only_expanded]
 
     def expansion_sources(self, rows: np.ndarray, columns: np.ndarray) -> list[str | None]:
         """The technical phrase through which profile ``rows[i]`` holds term ``columns[i]``, or
