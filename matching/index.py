@@ -204,10 +204,8 @@ class ProfileIndex:
         everyday: dict[str, int] = {}
         phrase_terms: list[list[int]] = []
         # Per technical phrase found: its everyday phrases' ids and its own id, repeated.
-        groups: dict[tuple[str, ...], tuple[list[int], list[int]]] = {}
-        hit_rows: list[int] = []
-        hit_phrases: list[int] = []
-        hit_sources: list[int] = []
+        groups: dict[tuple[str, ...], tuple[array, array]] = {}
+        hit_rows, hit_phrases, hit_sources = array("i"), array("i"), array("i")
         for row, texts in enumerate(found_in):
             for terms in texts:
                 for hit in self.expansion.find(terms):
@@ -222,7 +220,7 @@ class ProfileIndex:
                                                      for w in analyzer.words(entry.target) for t in analyzer.word(w)])
                             ids.append(pid)
                         source = technical.setdefault(hit.entries[0].source, len(technical))
-                        group = groups[key] = (ids, [source] * len(ids))
+                        group = groups[key] = (array("i", ids), array("i", [source] * len(ids)))
                     hit_rows.extend([row] * len(group[0]))
                     hit_phrases.extend(group[0])
                     hit_sources.extend(group[1])
@@ -230,11 +228,12 @@ class ProfileIndex:
         if not hit_rows:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
         # One (row, everyday phrase) pair each, the first found; then each phrase becomes its terms.
-        pair_keys = np.asarray(hit_rows, dtype=np.int64) * len(everyday) + np.asarray(hit_phrases, dtype=np.int64)
+        row_of_hit = np.frombuffer(hit_rows, dtype=np.int32).astype(np.int64)
+        phrase_of_hit = np.frombuffer(hit_phrases, dtype=np.int32).astype(np.int64)
+        pair_keys = row_of_hit * len(everyday) + phrase_of_hit
         _, first = np.unique(pair_keys, return_index=True)
-        pair_rows = np.asarray(hit_rows, dtype=np.int64)[first]
-        pair_phrases = np.asarray(hit_phrases, dtype=np.int64)[first]
-        pair_sources = np.asarray(hit_sources, dtype=np.int64)[first]
+        pair_rows, pair_phrases = row_of_hit[first], phrase_of_hit[first]
+        pair_sources = np.frombuffer(hit_sources, dtype=np.int32)[first]
         lengths = np.array([len(t) for t in phrase_terms], dtype=np.int64)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         flat_terms = np.fromiter((i for t in phrase_terms for i in t), dtype=np.int64, count=int(lengths.sum()))
