@@ -27,19 +27,21 @@ api_key_header = APIKeyHeader(
 )
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that only read state are coroutines: FastAPI runs plain functions in its
+# thread pool, one hop per dependency, which cost more than the match itself under load.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> ProfileStore:
+async def get_store(request: Request) -> ProfileStore:
     return request.app.state.store
 
 
-def get_live(request: Request) -> LiveIndex:
+async def get_live(request: Request) -> LiveIndex:
     return request.app.state.live
 
 
-def get_snapshot(live: Annotated[LiveIndex, Depends(get_live)]) -> IndexSnapshot:
+async def get_snapshot(live: Annotated[LiveIndex, Depends(get_live)]) -> IndexSnapshot:
     """The index serving now, taken once so a request uses one consistent index throughout."""
     return live.current
 
@@ -70,7 +72,7 @@ def _refuse(request: Request, key: str | None, action: str, key_name: str, messa
     raise HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "APIKey"})
 
 
-def require_write_key(request: Request, settings: SettingsDep, key: ApiKeyDep) -> None:
+async def require_write_key(request: Request, settings: SettingsDep, key: ApiKeyDep) -> None:
     """Writes need ``X-API-Key`` equal to EXPE_API_KEY; without a configured key they are refused."""
     expected = _secret(settings.api_key)
     if not expected:
@@ -97,7 +99,7 @@ def page_token(settings: Settings) -> str | None:
     return hmac.new(read_key.encode("utf-8"), b"expe-ct-page-session", hashlib.sha256).hexdigest()
 
 
-def require_read_key(request: Request, settings: SettingsDep, key: ApiKeyDep) -> None:
+async def require_read_key(request: Request, settings: SettingsDep, key: ApiKeyDep) -> None:
     """When EXPE_READ_KEY is set, reads need it (or the write key) in ``X-API-Key``."""
     if not read_allowed(settings, key):
         _refuse(request, key, "read", "key", "Missing or wrong read key (X-API-Key header).")

@@ -114,11 +114,13 @@ def _term_views(match: Match) -> tuple[TermView, ...]:
 
 def present(matcher: Matcher, result: MatchResult, as_of: date, highlights: bool = False) -> list[ResultView]:
     """The matches of ``result`` with their profile fields (and highlighted excerpts if asked)."""
-    profiles = matcher.index.profiles_
+    index = matcher.index
+    # Column arrays, not a pandas row per match: building a row costs more than the ranking.
+    titles, descriptions, domains = (index.profiles_[c].to_numpy() for c in ("title", "description", "domains"))
     out = []
     for m in result.matches:
-        p = profiles.iloc[m.row]
-        end = _to_date(p["label_end"])
+        row = m.row
+        title, end = titles[row], index.label_end_[row].item()
         title_segments: tuple[Segment, ...] = ()
         excerpt_segments: tuple[Segment, ...] = ()
         if highlights:
@@ -126,14 +128,15 @@ def present(matcher: Matcher, result: MatchResult, as_of: date, highlights: bool
             # the profile ("décharge sauvage ← fumée"): the phrase's words are what to highlight.
             stems = {t.stem for t in m.matched_terms} | _stems_of(
                 {w for t in m.matched_terms if t.via == "thesaurus" for w in _WORD.findall(fold(t.term))})
-            title_segments = segments(p["title"], highlight_spans(p["title"], stems))
-            text, spans = excerpt(p["description"], highlight_spans(p["description"], stems))
+            title_segments = segments(title, highlight_spans(title, stems))
+            text, spans = excerpt(descriptions[row], highlight_spans(descriptions[row], stems))
             excerpt_segments = segments(text, spans)
         out.append(ResultView(
-            rank=m.rank, expert_id=m.expert_id, score=round(m.score, 4), holder=p["holder"],
-            holder_type=p["holder_type"], region=p["region"], title=p["title"], domains=tuple(p["domains"]),
-            label_start=_to_date(p["label_start"]), label_end=end, label_status=label_status(end, as_of),
-            matched_terms=_term_views(m), title_segments=title_segments, excerpt_segments=excerpt_segments,
+            rank=m.rank, expert_id=m.expert_id, score=round(m.score, 4), holder=index.holders_[row],
+            holder_type=index.holder_types_[row], region=index.regions_[row], title=title,
+            domains=tuple(domains[row]), label_start=index.label_start_[row].item(), label_end=end,
+            label_status=label_status(end, as_of), matched_terms=_term_views(m), title_segments=title_segments,
+            excerpt_segments=excerpt_segments,
         ))
     return out
 
