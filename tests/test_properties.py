@@ -140,6 +140,7 @@ def _random_words(rng: random.Random, n: int) -> str:
 
 
 def test_analyzer_cache_stays_bounded_on_random_words():
+    default = Analyzer.max_cache_words
     analyzer = Analyzer()
     analyzer.max_cache_words = 1000
     rng = random.Random(6)
@@ -150,11 +151,12 @@ def test_analyzer_cache_stays_bounded_on_random_words():
         assert len(analyzer._cache) <= 1000
         if tokens:
             assert tokens == Analyzer().tokens(text)
-    assert Analyzer.max_cache_words == 500_000
+    assert Analyzer.max_cache_words == default  # the bound is per instance
 
 
 def test_query_caches_stay_bounded_and_transparent(engine_matcher, monkeypatch):
     query_analyzer = engine_matcher.query_analyzer
+    default = type(query_analyzer).max_typo_cache
     french = get_analyzer("fr")
     monkeypatch.setattr(query_analyzer, "max_typo_cache", 300)
     monkeypatch.setattr(french, "max_cache_words", 300)
@@ -183,4 +185,4 @@ def test_query_caches_stay_bounded_and_transparent(engine_matcher, monkeypatch):
     assert len(query_analyzer.typo_cache_) <= 300 + 30 * 4 * 2
     after = [(m.expert_id, round(m.score, 6)) for m in engine_matcher.search(probe, top_k=5).matches]
     assert after == before  # emptied caches change nothing but memory
-    assert type(query_analyzer).max_typo_cache == 500_000
+    assert type(query_analyzer).max_typo_cache == default
