@@ -391,9 +391,8 @@ def _first_stage_scores(vectors: sp.csr_matrix, postings: sp.csr_matrix, dropped
         return (first_stage @ postings).toarray()
     columns, values = vectors.indices, vectors.data
     if dropped is not None:
-        keep = ~dropped[columns]
-        if keep.any():
-            columns, values = columns[keep], values[keep]
+        keep = _kept_entries(vectors, dropped)
+        columns, values = columns[keep], values[keep]
     owner, profiles, weights = row_entries(postings, columns)
     scores = np.bincount(profiles, weights * values[owner], minlength=postings.shape[1])
     return scores.astype(np.float32)[None, :]
@@ -404,16 +403,22 @@ def _without_terms(vectors: sp.csr_matrix, dropped: np.ndarray) -> sp.csr_matrix
 
     A row made only of dropped columns keeps them all (else its request would find nothing).
     """
-    lengths = np.diff(vectors.indptr)
-    row_of = np.repeat(np.arange(vectors.shape[0]), lengths)
-    keep = ~dropped[vectors.indices]
-    kept = np.bincount(row_of, weights=keep, minlength=vectors.shape[0])
-    keep |= (kept == 0)[row_of]
+    keep = _kept_entries(vectors, dropped)
     if keep.all():
         return vectors
+    row_of = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
     indptr = np.zeros_like(vectors.indptr)
     np.cumsum(np.bincount(row_of[keep], minlength=vectors.shape[0]), out=indptr[1:])
     return sp.csr_matrix((vectors.data[keep], vectors.indices[keep], indptr), shape=vectors.shape)
+
+
+def _kept_entries(vectors: sp.csr_matrix, dropped: np.ndarray) -> np.ndarray:
+    """Boolean mask over the stored entries of ``vectors``: those whose column is not
+    ``dropped``, and every entry of a row that would otherwise keep none."""
+    row_of = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
+    keep = ~dropped[vectors.indices]
+    kept = np.bincount(row_of, weights=keep, minlength=vectors.shape[0])
+    return keep | (kept == 0)[row_of]
 
 
 def _dense_rows(vectors: sp.csr_matrix, lo: int, hi: int) -> np.ndarray:
