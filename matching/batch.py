@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import io
 import itertools
 import json
 import multiprocessing as mp
@@ -85,19 +86,23 @@ def match_block(matcher: Matcher, requests: list[dict[str, Any]], filters: Match
 
 
 # Forked workers find the matcher here (inherited copy-on-write, never pickled).
-_WORKER_STATE: tuple[Matcher, MatchFilters, int] | None = None
+_WORKER_STATE: tuple[Matcher, MatchFilters, int, str] | None = None
 
 
-def _work(block: list[dict[str, Any]]) -> tuple[int, list[tuple]]:
+def _work(block: list[dict[str, Any]]) -> tuple[int, int, str]:
+    """Match one block and format its rows: ``(requests, rows, text)``. Workers send text back,
+    which pickles far faster than the rows' tuples and leaves the parent only the writing."""
     assert _WORKER_STATE is not None
-    matcher, filters, top_k = _WORKER_STATE
-    return len(block), match_block(matcher, block, filters, top_k)
+    matcher, filters, top_k, fmt = _WORKER_STATE
+    buffer = io.StringIO()
+    n_rows = write_rows(buffer, match_block(matcher, block, filters, top_k), fmt, header=False)
+    return len(block), n_rows, buffer.getvalue()
 
 
 def _results(blocks: Iterable[list[dict]], matcher: Matcher, filters: MatchFilters, top_k: int,
-             workers: int) -> Iterator[tuple[int, list[tuple]]]:
+             workers: int, fmt: str) -> Iterator[tuple[int, int, str]]:
     global _WORKER_STATE
-    _WORKER_STATE = (matcher, filters, top_k)
+    _WORKER_STATE = (matcher, filters, top_k, fmt)
     matcher.mask(filters)  # builds the filtered inverted index once, shared by forked workers
     blocks = iter(blocks)
     first = next(blocks, [])
@@ -158,10 +163,10 @@ def run_batch(matcher: Matcher, requests: str | Path | bytes, out: str | Path | 
     def stream(fh: IO[str]) -> None:
         nonlocal n_requests, n_rows
         blocks = iter_request_blocks(requests, block_size)
-        first = True
-        for count, rows in _results(blocks, matcher, filters, top_k, workers):
-            n_rows += write_rows(fh, rows, fmt, header=first)
-            first = False
+        write_rows(fh, (), fmt, header=True)
+        for count, rows, text in _results(blocks, matcher, filters, top_k, workers, fmt):
+            fh.write(text)
+            n_rows += rows
             n_requests += count
             bar.update(count)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from wordfreq import zipf_frequency
 
-from .text import get_analyzer
+from .text import Analyzer, get_analyzer
 
 __all__ = ["Entry", "LexiconHit", "PhraseLexicon", "load_glossary", "load_thesaurus"]
 
@@ -72,19 +72,19 @@ class PhraseLexicon:
     def fit(self) -> PhraseLexicon:
         source = get_analyzer(self.source_language)
         french = get_analyzer("fr")
+        # Entries pair every phrase of a set with every other: each distinct phrase is analysed
+        # (and its frequency looked up) once, not once per pair.
+        sources: dict[str, tuple[str, ...] | None] = {}
+        targets: dict[str, tuple[str, ...]] = {}
         table: dict[tuple[str, ...], list[Entry]] = {}
         for src, dst in self._entries:
-            key = tuple(source(src))
-            target_terms = tuple(dict.fromkeys(french(dst)))
-            if not key or not target_terms or len(key) > self.max_terms:
-                continue
-            # A phrase made mostly of little words ("qui doit faire quoi", "savoir-faire")
-            # loses its meaning once they are removed: its one remaining word would fire everywhere.
-            n_words = len(source.words(src))
-            if 2 * len(key) < n_words or (len(key) == 1 and n_words > 1):
-                continue
-            if (len(key) == 1 and self.max_single_word_zipf is not None
-                    and zipf_frequency(src, self.source_language) >= self.max_single_word_zipf):
+            key = sources.get(src, ())
+            if key == ():
+                key = sources[src] = self._source_key(src, source)
+            target_terms = targets.get(dst)
+            if target_terms is None:
+                target_terms = targets[dst] = tuple(dict.fromkeys(french(dst)))
+            if key is None or not target_terms:
                 continue
             table.setdefault(key, []).append(Entry(src, dst, target_terms))
         self.table_ = {key: tuple(entries) for key, entries in table.items()}
@@ -97,6 +97,21 @@ class PhraseLexicon:
 
     def __len__(self) -> int:
         return len(self.table_)
+
+    def _source_key(self, phrase: str, analyzer: Analyzer) -> tuple[str, ...] | None:
+        """The analysed terms that ``phrase`` is looked up by, or None when it is left out."""
+        key = tuple(analyzer(phrase))
+        if not key or len(key) > self.max_terms:
+            return None
+        # A phrase made mostly of little words ("qui doit faire quoi", "savoir-faire")
+        # loses its meaning once they are removed: its one remaining word would fire everywhere.
+        n_words = len(analyzer.words(phrase))
+        if 2 * len(key) < n_words or (len(key) == 1 and n_words > 1):
+            return None
+        if (len(key) == 1 and self.max_single_word_zipf is not None
+                and zipf_frequency(phrase, self.source_language) >= self.max_single_word_zipf):
+            return None
+        return key
 
     def find(self, terms: Sequence[str]) -> list[LexiconHit]:
         """All non-overlapping longest matches in a sequence of analysed terms, left to right."""
