@@ -19,6 +19,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,11 +118,33 @@ def _results(blocks: Iterable[list[dict]], matcher: Matcher, filters: MatchFilte
     # (and thus copy) the pages of the index, lexicons and models they inherit.
     gc.freeze()
     try:
-        with mp.get_context("fork").Pool(workers) as pool:
-            # imap keeps input order and pulls blocks lazily, so memory stays bounded.
-            yield from pool.imap(_work, blocks, chunksize=1)
+        with mp.get_context("fork").Pool(workers - 1) as pool:
+            yield from _in_order(blocks, pool, workers)
     finally:
         gc.unfreeze()
+
+
+def _in_order(blocks: Iterator[list[dict]], pool: Any, workers: int) -> Iterator[tuple[int, int, str]]:
+    """Results of every block, in input order, from the pool's ``workers - 1`` processes and
+    from this one: a block goes to the pool while it has fewer than two blocks per process
+    to work on, else it is matched here meanwhile. The parent (which also reads and writes)
+    thus works instead of waiting, and one process fewer holds its own copy of the caches and
+    buffers. At most ``2 * workers`` blocks are in flight, so memory stays bounded."""
+    pending: deque[Any] = deque()
+    for block in blocks:
+        while len(pending) >= 2 * workers:
+            yield _result(pending.popleft())
+        queued = sum(1 for item in pending if not isinstance(item, tuple) and not item.ready())
+        if queued < 2 * (workers - 1):
+            pending.append(pool.apply_async(_work, (block,)))
+        else:
+            pending.append(_work(block))
+    while pending:
+        yield _result(pending.popleft())
+
+
+def _result(item: Any) -> tuple[int, int, str]:
+    return item if isinstance(item, tuple) else item.get()
 
 
 def write_rows(fh: IO[str], rows: Iterable[tuple], fmt: str, header: bool = True) -> int:

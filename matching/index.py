@@ -259,7 +259,10 @@ class ProfileIndex:
             self.expansion_phrases_ = []
             return
         expanded_keys, first = np.unique(exp_rows.astype(np.int64) * n_terms + exp_cols, return_index=True)
-        only_expanded = ~np.isin(expanded_keys, own_rows.astype(np.int64) * n_terms + own_cols)
+        # Membership by binary search in the sorted own keys (np.isin sorts both sets together).
+        own_keys = np.sort(own_rows.astype(np.int64) * n_terms + own_cols)
+        found = np.minimum(np.searchsorted(own_keys, expanded_keys), len(own_keys) - 1)
+        only_expanded = own_keys[found] != expanded_keys if len(own_keys) else np.ones(len(expanded_keys), bool)
         self.expansion_keys_ = expanded_keys[only_expanded]
         self.expansion_sources_ = sources.astype(np.int32)[first][only_expanded]
 

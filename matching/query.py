@@ -113,8 +113,8 @@ class QueryAnalyzer:
         self.cognate_typos = cognate_typos
 
     #: Typo look-ups cached before the cache is emptied (a word and a column each: 12 MB
-    #: measured for 100,000 random words).
-    max_typo_cache = 100_000
+    #: measured for 100,000 random words, so about 6 MB).
+    max_typo_cache = 50_000
 
     def fit(self, index: ProfileIndex) -> QueryAnalyzer:
         """Bind to ``index``: its vocabulary, idf and the words written in its profiles."""
@@ -138,10 +138,14 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ words
     def _closest_column(self, surface: str, display: str) -> int | None:
-        """Vocabulary column of the indexed word closest to ``surface``, or None."""
+        """Vocabulary column of the indexed word closest to ``surface``, or None.
+
+        Cached by ``display``, not ``surface``: whether the word is a real French word depends
+        on its accents ("seria" is, "sería" is not), and both fold to the same surface.
+        """
         if len(self.typo_cache_) > self.max_typo_cache:  # bounded: requests bring endless new words
             self.typo_cache_.clear()
-        cached = self.typo_cache_.get(surface, -1)
+        cached = self.typo_cache_.get(display, -1)
         if cached != -1:
             return cached
         column = None
@@ -152,7 +156,7 @@ class QueryAnalyzer:
             hit = process.extractOne(surface, choices, scorer=fuzz.ratio, score_cutoff=self.typo_cutoff)
             if hit is not None:
                 column = self.index_.vocabulary_.get(self.index_.surface_terms_[hit[0]])
-        self.typo_cache_[surface] = column
+        self.typo_cache_[display] = column
         return column
 
     def _add_own_french(self, query: AnalysedQuery, tokens: list[Token]) -> None:

@@ -26,3 +26,22 @@ def test_language_model_is_loaded_only_for_requests_without_a_language(engine_ma
     run_batch(engine_matcher, _jsonl(undeclared), out, filters, top_k=2, workers=1, progress=False, fmt="jsonl")
     assert language._identifier.cache_info().currsize == 1
     assert {json.loads(line)["language"] for line in out.getvalue().splitlines()} == {"en"}
+
+
+def test_parallel_batch_writes_what_one_process_writes_in_input_order(engine_matcher):
+    filters = MatchFilters(as_of=AS_OF)
+    texts = ["adduction d'eau potable", "closing an open dump", "état civil et actes de naissance",
+             "tri des déchets ménagers", "festival de musique", "plan climat air énergie", "cantine scolaire"]
+    records = [{"id": f"Q{i}", "text": text, "language": "en" if "dump" in text else "fr"}
+               for i, text in enumerate(texts * 3)]
+    outputs = {}
+    for workers in (1, 3):
+        out = io.StringIO()
+        summary = run_batch(engine_matcher, _jsonl(records), out, filters, top_k=3, block_size=2,
+                            workers=workers, progress=False)
+        assert summary.requests == len(records)
+        outputs[workers] = out.getvalue()
+    assert outputs[3] == outputs[1]
+    answered = list(dict.fromkeys(line.split(",")[0] for line in outputs[1].splitlines()[1:]))
+    assert len(answered) > len(records) // 2
+    assert answered == [r["id"] for r in records if r["id"] in answered]

@@ -158,3 +158,20 @@ def test_profiles_are_expanded_with_everyday_words_and_say_so(tmp_path, engine_p
     assert all(t.via == "thesaurus" and t.term == "décharge sauvage" for t in best.matched_terms)
     # Only the profile holding the technical phrase is expanded.
     assert {m.expert_id for m in expanded.search(request, MatchFilters(as_of=AS_OF)).matches} == {"T-DECH-DECHARGE"}
+
+
+def test_a_requests_terms_do_not_depend_on_the_requests_analysed_before(engine_profiles_path):
+    """"seria" is a French word, left alone; "sería" is not, and is read as a typo for
+    "serial". Whichever comes first must not decide for the other (they fold alike)."""
+    from matching import ProfileIndex, QueryAnalyzer, load_profiles
+
+    profiles = load_profiles(engine_profiles_path)
+    profiles.loc[0, "description"] += " Numéro serial de chaque compteur."
+    index = ProfileIndex().fit(profiles)
+    request = "relevé du compteur sería"
+    alone = QueryAnalyzer().fit(index).analyse(request, "fr")
+    assert any(origin.via == "typo" for origin in alone.origins.values())
+    analyzer = QueryAnalyzer().fit(index)
+    analyzer.analyse("relevé du compteur seria", "fr")
+    after = analyzer.analyse(request, "fr")
+    assert (after.weights, after.origins) == (alone.weights, alone.origins)
