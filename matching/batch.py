@@ -107,7 +107,7 @@ def _results(blocks: Iterable[list[dict]], matcher: Matcher, filters: MatchFilte
     matcher.mask(filters)  # builds the filtered inverted index once, shared by forked workers
     blocks = iter(blocks)
     first = next(blocks, [])
-    # The language model (~80 MiB) is loaded only when requests leave their language out,
+    # The language model (54 MiB) is loaded only when requests leave their language out,
     # as far as the first block tells; a later block without one loads it in its worker.
     matcher.query_analyzer.warm_up(detection=any(not r.get("language") for r in first))
     blocks = itertools.chain([first], blocks) if first else blocks

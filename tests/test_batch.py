@@ -19,7 +19,7 @@ def test_language_model_is_loaded_only_for_requests_without_a_language(engine_ma
     out = io.StringIO()
     summary = run_batch(engine_matcher, _jsonl(declared), out, filters, top_k=2, workers=1, progress=False)
     assert summary.requests == 2 and summary.rows > 0
-    assert language._identifier.cache_info().currsize == 0  # ~80 MiB never loaded
+    assert language._identifier.cache_info().currsize == 0  # 54 MiB never loaded
 
     undeclared = [{"id": "Q3", "text": "closing the open dump of our town"}]
     out = io.StringIO()
