@@ -108,8 +108,24 @@ def test_request_blocks_stream_and_detect_duplicates(tmp_path):
     path = write_jsonl(tmp_path / "r.jsonl", records)
     assert [len(b) for b in iter_request_blocks(path, block_size=2)] == [2, 2, 1]
     write_jsonl(path, records + [{"id": "R1", "text": "x"}])
-    with pytest.raises(DataError, match="duplicate id"):
+    with pytest.raises(DataError, match="duplicate id") as info:
         list(iter_request_blocks(path, block_size=2))
+    assert info.value.problems[0].line == 6
+    assert "'R1' (first on line 2)" in info.value.problems[0].message
+
+
+@pytest.mark.parametrize("block_size", [1, 3, 64])
+def test_streamed_duplicate_ids_are_found_within_and_across_blocks(tmp_path, block_size):
+    records = [{"id": f"R{i}", "text": "eau"} for i in range(200)]
+    path = write_jsonl(tmp_path / "r.jsonl", records)
+    assert sum(len(b) for b in iter_request_blocks(path, block_size=block_size)) == 200
+    for first, again in [(0, 199), (150, 151), (37, 120), (198, 199)]:
+        write_jsonl(path, records[:again] + [{"id": f"R{first}", "text": "x"}] + records[again + 1:])
+        with pytest.raises(DataError) as info:
+            list(iter_request_blocks(path, block_size=block_size))
+        problem = info.value.problems[0]
+        assert (problem.line, problem.field) == (again + 1, "id")
+        assert f"duplicate id 'R{first}' (first on line {first + 1})" in problem.message
 
 
 def test_qrels(tmp_path):
