@@ -492,11 +492,14 @@ def iter_request_blocks(source: str | Path | bytes, block_size: int = 2048,
 class SeenIds:
     """The ids of a stream, kept compact for duplicate checks: a 64-bit hash and a line number
     per id (12 bytes, where a set of a million short strings takes 93 MiB), in sorted runs
-    merged as they pile up, so that checking a block costs a few binary searches.
+    merged as they pile up, so that checking a block costs a binary search per run.
 
     Two different ids with the same 64-bit hash would be reported as a duplicate: for a
     million ids the odds are about 1 in 37 million.
     """
+
+    #: Ids per sorted run at most (768 KiB of hashes and lines).
+    MAX_RUN = 1 << 16
 
     def __init__(self) -> None:
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, their lines)
@@ -520,8 +523,10 @@ class SeenIds:
             return position, int(first_line[position])
         order = np.argsort(hashes)
         self._runs.append((hashes[order], line_numbers[order]))
-        # Merge the newest runs while the older one is no bigger: O(log n) runs at any time.
-        while len(self._runs) > 1 and len(self._runs[-2][0]) <= len(self._runs[-1][0]):
+        # Merge the newest runs while the older one is no bigger, up to runs of MAX_RUN ids:
+        # few runs to search, and a merge never needs much more memory than the runs it merges.
+        while (len(self._runs) > 1 and len(self._runs[-2][0]) <= len(self._runs[-1][0])
+               and len(self._runs[-2][0]) + len(self._runs[-1][0]) <= self.MAX_RUN):
             (h2, l2), (h1, l1) = self._runs.pop(), self._runs.pop()
             merged_hashes = np.concatenate([h1, h2])
             order = np.argsort(merged_hashes, kind="stable")

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from matching import DataError, load_profiles, load_qrels, load_requests
-from matching.loading import iter_request_blocks
+from matching.loading import SeenIds, iter_request_blocks
 
 GOOD = {
     "id": "P1", "holder": "Ville de Test", "holder_type": "commune", "region": "Bretagne",
@@ -114,8 +114,9 @@ def test_request_blocks_stream_and_detect_duplicates(tmp_path):
     assert "'R1' (first on line 2)" in info.value.problems[0].message
 
 
-@pytest.mark.parametrize("block_size", [1, 3, 64])
-def test_streamed_duplicate_ids_are_found_within_and_across_blocks(tmp_path, block_size):
+@pytest.mark.parametrize(("block_size", "max_run"), [(1, 1 << 16), (3, 1 << 16), (64, 1 << 16), (3, 8)])
+def test_streamed_duplicate_ids_are_found_within_and_across_blocks(tmp_path, monkeypatch, block_size, max_run):
+    monkeypatch.setattr(SeenIds, "MAX_RUN", max_run)  # 8: many unmerged runs to search
     records = [{"id": f"R{i}", "text": "eau"} for i in range(200)]
     path = write_jsonl(tmp_path / "r.jsonl", records)
     assert sum(len(b) for b in iter_request_blocks(path, block_size=block_size)) == 200
