@@ -113,8 +113,8 @@ class QueryAnalyzer:
         self.cognate_typos = cognate_typos
 
     #: Typo look-ups cached before the cache is emptied (a word and a column each: 12 MB
-    #: measured for 100,000 random words, so about 6 MB).
-    max_typo_cache = 50_000
+    #: measured for 100,000 random words, so about 2.4 MB).
+    max_typo_cache = 20_000
 
     def fit(self, index: ProfileIndex) -> QueryAnalyzer:
         """Bind to ``index``: its vocabulary, idf and the words written in its profiles."""

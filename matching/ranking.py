@@ -27,7 +27,7 @@ __all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "explained_term", "
 MAX_DENSE_CELLS = 1 << 20
 #: Cells of the dense (request, term) chunks that candidates' entries are looked up in: small
 #: enough to stay in the processor's cache (2 MiB of float64), which makes the random lookups
-#: fast. Against 2M cells, 12% less batch time (bench/README.md, "Tuning").
+#: fast: 14% less matching time than with 2M cells (``bench/tuning.py speed``, bench/README.md).
 DENSE_CHUNK_CELLS = 1 << 18
 
 
