@@ -512,8 +512,9 @@ class SeenIds:
         line_numbers = np.asarray(lines, dtype=np.int32)
         first_line = np.zeros(len(ids), dtype=np.int64)  # 0: not seen before
         _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        repeated = first[inverse.ravel()] != np.arange(len(ids))
-        first_line[repeated] = line_numbers[first[inverse.ravel()]][repeated]
+        first_of = first[inverse.ravel()]  # position in the block of each id's first occurrence
+        repeated = first_of != np.arange(len(ids))
+        first_line[repeated] = line_numbers[first_of[repeated]]
         for run_hashes, run_lines in self._runs:
             found = np.minimum(np.searchsorted(run_hashes, hashes), len(run_hashes) - 1)
             hit = (run_hashes[found] == hashes) & (first_line == 0)
