@@ -26,7 +26,7 @@ from .ranking import Matcher
 
 __all__ = ["StaleIndexError", "save_matcher", "load_matcher", "load_or_build", "file_checksum", "manifest_for"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the query analyser keeps typo candidate windows
 
 
 class StaleIndexError(RuntimeError):

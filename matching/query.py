@@ -24,7 +24,7 @@ from operator import attrgetter
 import numpy as np
 import scipy.sparse as sp
 from rapidfuzz import fuzz, process
-from wordfreq import zipf_frequency
+from wordfreq import cB_to_freq, get_frequency_dict
 
 from .index import ProfileIndex
 from .language import CROSS_LINGUAL, DetectedLanguage, detect_language
@@ -125,7 +125,15 @@ class QueryAnalyzer:
         for surface in index.surface_terms_:
             if len(surface) >= self.min_typo_length - 1 and surface.isalpha():
                 buckets.setdefault((surface[0], len(surface)), []).append(surface)
-        self.typo_buckets_ = buckets
+        # The candidates of a word of length n are those of lengths n - 2 to n + 2: gathered once
+        # per (first letter, n) here, not at every look-up.
+        longest = max((length for _, length in buckets), default=0)
+        windows = {(first, n): [s for length in range(n - 2, n + 3) for s in buckets.get((first, length), ())]
+                   for first in {first for first, _ in buckets} for n in range(self.min_typo_length, longest + 3)}
+        self.typo_windows_ = {key: window for key, window in windows.items() if window}
+        # wordfreq stores frequencies in centibels: the threshold on that grid, so that comparing
+        # a stored frequency with it decides as ``zipf_frequency(word) < known_word_zipf`` would.
+        self.known_word_frequency_ = cB_to_freq(math.ceil(round((self.known_word_zipf - 9) * 100, 6)))
         self.typo_cache_: dict[str, int | None] = {}
         return self
 
@@ -134,9 +142,18 @@ class QueryAnalyzer:
         (before forking batch workers, so that they share them)."""
         if detection:
             warm_up_detector()
-        zipf_frequency("eau", "fr")
+        get_frequency_dict("fr")
 
     # ------------------------------------------------------------------ words
+    def is_known_word(self, word: str) -> bool:
+        """True when the lower-case alphabetic ``word`` is a real French word (at least
+        ``known_word_zipf``), as ``zipf_frequency(word, "fr") >= known_word_zipf`` says.
+
+        The frequency table is read directly: ``zipf_frequency`` would tokenise the word again
+        (12 µs a call), and its handling of digits does not concern alphabetic words.
+        """
+        return get_frequency_dict("fr").get(word, 0.0) >= self.known_word_frequency_
+
     def _closest_column(self, surface: str, display: str) -> int | None:
         """Vocabulary column of the indexed word closest to ``surface``, or None.
 
@@ -149,10 +166,8 @@ class QueryAnalyzer:
         if cached != -1:
             return cached
         column = None
-        if (len(surface) >= self.min_typo_length and surface.isalpha()
-                and zipf_frequency(display, "fr") < self.known_word_zipf):
-            n, first = len(surface), surface[0]
-            choices = [s for length in range(n - 2, n + 3) for s in self.typo_buckets_.get((first, length), ())]
+        if len(surface) >= self.min_typo_length and surface.isalpha() and not self.is_known_word(display):
+            choices = self.typo_windows_.get((surface[0], len(surface)), ())
             hit = process.extractOne(surface, choices, scorer=fuzz.ratio, score_cutoff=self.typo_cutoff)
             if hit is not None:
                 column = self.index_.vocabulary_.get(self.index_.surface_terms_[hit[0]])

@@ -175,3 +175,16 @@ def test_a_requests_terms_do_not_depend_on_the_requests_analysed_before(engine_p
     analyzer.analyse("relevé du compteur seria", "fr")
     after = analyzer.analyse(request, "fr")
     assert (after.weights, after.origins) == (alone.weights, alone.origins)
+
+
+def test_known_word_test_agrees_with_wordfreq_around_the_threshold(engine_matcher):
+    from wordfreq import freq_to_zipf, get_frequency_dict, zipf_frequency
+
+    analyzer = engine_matcher.query_analyzer
+    threshold = analyzer.known_word_zipf
+    near = [w for w, f in get_frequency_dict("fr").items() if w.isalpha() and abs(freq_to_zipf(f) - threshold) <= 0.02]
+    near = near[::max(1, len(near) // 300)]  # words just below, at and just above the threshold
+    words = near + ["seria", "sería", "contat", "decharge", "déchets", "xqzwv"]
+    assert len(near) > 50
+    for word in words:
+        assert analyzer.is_known_word(word) == (zipf_frequency(word, "fr") >= threshold), word
