@@ -66,6 +66,12 @@ class AnalysedQuery:
         self.origins.setdefault(column, origin)
 
 
+def _french_frequencies() -> dict[str, float]:
+    """wordfreq's French frequency table, asked for with the arguments wordfreq itself uses
+    (``zipf_frequency`` in the lexicons), so that its cache holds one copy (35 MiB), not two."""
+    return get_frequency_dict("fr", "best")
+
+
 class QueryAnalyzer:
     """Analyses requests against one fitted :class:`ProfileIndex`.
 
@@ -142,7 +148,7 @@ class QueryAnalyzer:
         (before forking batch workers, so that they share them)."""
         if detection:
             warm_up_detector()
-        get_frequency_dict("fr", "best")
+        _french_frequencies()
 
     # ------------------------------------------------------------------ words
     def is_known_word(self, word: str) -> bool:
@@ -150,11 +156,9 @@ class QueryAnalyzer:
         ``known_word_zipf``), as ``zipf_frequency(word, "fr") >= known_word_zipf`` says.
 
         The frequency table is read directly: ``zipf_frequency`` would tokenise the word again
-        (12 µs a call), and its handling of digits does not concern alphabetic words. The table
-        is asked for with the arguments wordfreq itself uses, so that its cache holds one copy
-        (35 MiB), not two.
+        (12 µs a call), and its handling of digits does not concern alphabetic words.
         """
-        return get_frequency_dict("fr", "best").get(word, 0.0) >= self.known_word_frequency_
+        return _french_frequencies().get(word, 0.0) >= self.known_word_frequency_
 
     def _closest_column(self, surface: str, display: str) -> int | None:
         """Vocabulary column of the indexed word closest to ``surface``, or None.
