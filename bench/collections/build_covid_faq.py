@@ -3,7 +3,8 @@
 Reproducible from the raw file of bzg/covid19-faq-data (a collection of the FAQs published in spring 2020
 by French public bodies; the answers are their public information)::
 
-    git --git-dir=<mirror of bzg/covid19-faq-data> show 34f973f2e1e798d371351e47ab0ca74767e35329:docs/faq.json > faq.json
+    git --git-dir=<mirror of bzg/covid19-faq-data> \\
+        show 34f973f2e1e798d371351e47ab0ca74767e35329:docs/faq.json > faq.json
     python bench/collections/build_covid_faq.py faq.json [--out bench/collections/covid-faq]
 
 Every answer is a profile: ``holder`` the public body that wrote it, ``title`` its first line (cut at

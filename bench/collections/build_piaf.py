@@ -2,7 +2,8 @@
 
 Reproducible from the raw file of etalab-ia/piaf-code (MIT licence, DINUM/Etalab; Wikipedia text CC BY-SA)::
 
-    git --git-dir=<mirror of etalab-ia/piaf-code> show 86948a73b26498948e70ad92e4b9b0231eac81f7:piaf-v1.0.json > piaf-v1.0.json
+    git --git-dir=<mirror of etalab-ia/piaf-code> \\
+        show 86948a73b26498948e70ad92e4b9b0231eac81f7:piaf-v1.0.json > piaf-v1.0.json
     python bench/collections/build_piaf.py piaf-v1.0.json [--out bench/collections/piaf] [--max-requests 1500]
 
 Every paragraph is a profile (title: its Wikipedia article's title; description: the paragraph).
