@@ -33,10 +33,14 @@ import numpy as np
 import pandas as pd
 from peers import ENGINES, make_peer, read_profiles
 
-from matching import MatchFilters, build_matcher, load_profiles, load_qrels, load_requests
-from matching.evaluation import METRICS, evaluate, request_metrics
-
 ROOT = Path(__file__).resolve().parent.parent
+# Score this checkout's matching/, not the one the venv has installed (an editable install points
+# at another checkout; `python bench/quality.py` puts bench/, not the checkout, on sys.path).
+sys.path.insert(0, str(ROOT))
+
+from matching import MatchFilters, build_matcher, load_profiles, load_qrels, load_requests  # noqa: E402
+from matching.evaluation import METRICS, evaluate, request_metrics  # noqa: E402
+
 COLLECTIONS_DIR = ROOT / "bench" / "collections"
 DEV = "dev"
 OURS = "ours"
@@ -262,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="score these collections ('all', 'dev', or folders of bench/collections) "
                              "into one table, instead of --profiles/--requests/--qrels")
     parser.add_argument("--list-collections", action="store_true", help="print the collection names and exit")
+    parser.add_argument("--which", action="store_true", help="print which matching/ package is scored and exit")
     parser.add_argument("--as-of", type=date.fromisoformat, default=None, help="label validity date (default today)")
     parser.add_argument("--engines", nargs="+", default=[OURS, *ENGINES], choices=[OURS, *ENGINES])
     parser.add_argument("--per-request", type=Path, default=None, help="write per-request metrics to this CSV")
@@ -269,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     as_of = args.as_of or date.today()
     known = available_collections()
+    if args.which:
+        print(Path(sys.modules["matching"].__file__).parent)
+        return 0
     if args.list_collections:
         print("\n".join(known))
         return 0
