@@ -61,7 +61,7 @@ def match_block(matcher: Matcher, requests: list[dict[str, Any]], filters: Match
     analyzer = matcher.query_analyzer
     queries = [analyzer.analyse(r["text"], r.get("language") or None) for r in requests]
     vectors = analyzer.vectorize(queries)
-    rows, scores = matcher.rank_vectors(vectors, filters, top_k)
+    rows, scores = matcher.rank_vectors(vectors, filters, top_k, evidence=np.array([q.evidence_terms for q in queries]))
     b_idx, k_idx = (rows >= 0).nonzero()
     picked = rows[b_idx, k_idx]
     index = matcher.index

@@ -36,11 +36,10 @@ __all__ = [
     "unanswered_requests", "strength_calibration",
 ]
 
-#: Default score a best match must reach to count as a good answer (scores are in [0, 1]).
-#: Calibrated with :func:`strength_calibration` on the bundled judged sample (November 2026):
-#: 95 % of the requests at or above 0.35 had a top match judged good or ideal. Recalibrate
-#: whenever the engine's scoring changes.
-STRONG_SCORE = 0.35
+#: Default score a best match must reach to count as a good answer. Shown scores are calibrated
+#: probabilities that a match is good (:mod:`matching.calibration`): at 0.5, a good answer is
+#: more likely than not.
+STRONG_SCORE = 0.5
 #: Lowest grade of a judged "good" match (3 ideal, 2 good, 1 partial).
 GOOD_GRADE = 2
 #: A valid label ending within this many months counts as "expiring" (as on the staff page).

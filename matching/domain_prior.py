@@ -37,10 +37,12 @@ class DomainPrior:
 
     def fit(self, index: ProfileIndex) -> DomainPrior:
         labels = sp.csr_matrix(index.domain_matrix_.T.astype(np.float32))
-        self.centroids_ = normalize(labels @ index.matrix_, norm="l2").astype(np.float32).tocsr()
+        # Rows normalised first, so that a long profile counts as much as a short one.
+        self.centroids_ = normalize(labels @ normalize(index.matrix_, norm="l2"), norm="l2").astype(np.float32).tocsr()
         # Transposed and dense once (n_terms x n_domains, a few MiB): scoring requests is then a
         # sparse-times-dense product, with no sparse result to build.
-        self.centroids_by_term_ = np.ascontiguousarray(self.centroids_.T.toarray())
+        # Requests carry no idf (the index's impacts do): their terms are weighted by it here.
+        self.centroids_by_term_ = np.ascontiguousarray(self.centroids_.T.toarray() * index.idf_[:, None])
         # Each profile's domains as columns of the score matrix, padded with a column of zeros,
         # so the boost is a few gathers instead of a loop over domains.
         n_domains = index.domain_matrix_.shape[1]

@@ -1,20 +1,25 @@
-"""The TF-IDF index over labelled profiles (scikit-learn's TfidfTransformer).
+"""The index over labelled profiles: BM25F-style impacts, idf counted once.
 
-Each profile is one document made of weighted fields: the title and the labels of its
-domains count more than the free-text description. Term frequencies saturate and are
-normalised by document length as in BM25 (``tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len))``),
-then weighted by inverse document frequency (scikit-learn's ``TfidfTransformer``) and
-L2-normalised, so the dot product of a normalised request vector with a row is a cosine
-score in [0, 1]. On the bundled dev set the BM25-style saturation ranked better than
-sublinear ``1 + log tf`` (``tf="sublinear"``), mostly on long everyday-words requests.
+Each profile is one document made of weighted fields: the title counts twice, the labels of
+its domains, its description and contact once. Weighted term counts saturate and are
+normalised by the profile's length as in BM25, then multiplied by BM25's idf, so that each
+stored entry is the term's *impact*: a request's score with a profile is the sum of the
+impacts of the request's terms (weighted by how the request holds them), with no further
+normalisation. On the real collections of ``bench/collections`` the cosine of L2-normalised
+TF-IDF rows that this replaces lost to plain BM25 (it rewards short profiles sharing one
+word); ``k1`` and ``b`` were chosen over all collections at once (bench/README.md).
 
 **Document expansion.** Given the thesaurus read the other way (technical phrase → everyday
 phrases, see :func:`matching.lexicon.load_thesaurus`), each profile gets one more field: the
-everyday phrases of the technical terms it contains. A request that says "tas d'ordures qui
-fument" then meets a profile that says "décharge sauvage" word by word, even where no phrase of
-the thesaurus matches the request as a whole; and everyday words spread over many profiles this
-way lose idf, so they weigh less in ordinary matches. Each term a profile holds only through
-its expansion remembers the technical phrase it came from, for the explanation.
+everyday phrases of the technical terms it contains, minus common French words ("quelques",
+"parents"), which alone say nothing of the phrase. A request that says "tas d'ordures qui
+fument" then meets a profile that says "décharge sauvage" word by word, even where no phrase
+of the thesaurus matches the request as a whole. The field only adds terms the profile's own
+text lacks, is normalised by its own length (a profile rich in technical terms has a long
+expansion, each word of which says less) and counts a term at most as often as one mention in
+the title: a request's word found literally in a profile's title is never outweighed by the
+same word reached only through the thesaurus. Each term a profile holds only through its
+expansion remembers the technical phrase it came from, for the explanation.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfTransformer
+from wordfreq import zipf_frequency
 
 from .lexicon import PhraseLexicon
 from .taxonomy import domain_codes, domains
@@ -35,35 +40,41 @@ from .text import get_analyzer
 __all__ = ["ProfileIndex", "DEFAULT_FIELD_WEIGHTS"]
 
 #: Relative weight of each profile field in the term counts.
-DEFAULT_FIELD_WEIGHTS: dict[str, float] = {"title": 3.0, "domains": 1.5, "description": 1.0, "contact": 1.0,
+DEFAULT_FIELD_WEIGHTS: dict[str, float] = {"title": 2.0, "domains": 1.0, "description": 1.0, "contact": 1.0,
                                            "expansion": 1.0}
 
 
 class ProfileIndex:
-    """Sparse TF-IDF matrix of profiles, with what ranking, filters and explanations need.
+    """Sparse matrix of BM25 impacts of profiles, with what ranking, filters and explanations need.
 
     Parameters
     ----------
     field_weights : dict, optional
         Weight of each field among ``title``, ``domains`` (the French labels of the
         profile's domains), ``description``, ``contact`` and ``expansion`` (used only with
-        ``expansion``; a field left out is not indexed); each at least 0.5 so that sublinear
-        term frequencies stay positive. Defaults to :data:`DEFAULT_FIELD_WEIGHTS`, where the
-        expansion weighs ×1: on the dev set ×0.7, ×1.5 and ×2 ranked everyday-words requests
-        a little worse (nDCG@10 0.846, 0.838, 0.844 against 0.852).
-    tf : {"bm25", "sublinear"}, default "bm25"
-        Term-frequency weighting (see the module docstring).
-    k1, b : float, default 1.2 and 0.75
-        BM25 saturation and length-normalisation parameters (``tf="bm25"`` only).
+        ``expansion``; a field left out is not indexed), each positive. Defaults to
+        :data:`DEFAULT_FIELD_WEIGHTS`.
+    k1, b : float, default 1.6 and 0.9
+        BM25 saturation and length-normalisation parameters.
     expansion : PhraseLexicon, optional
         Technical French phrases to everyday ones (``load_thesaurus(path, reverse=True)``),
         matched in each profile's title and description to fill the ``expansion`` field.
+    expansion_max_zipf : float or None, default 4.8
+        Words of everyday phrases at least this frequent in French (wordfreq's Zipf scale) are
+        left out of the expansion; None keeps them all.
 
     Attributes
     ----------
     matrix_ : scipy.sparse.csr_matrix of shape (n_profiles, n_terms), float32
-        L2-normalised TF-IDF rows.
-    idf_ : ndarray of shape (n_terms,)
+        BM25 impacts (idf included).
+    idf_ : ndarray of float32, shape (n_terms,)
+        BM25 idf, from the profiles holding each term (in their text or their expansion).
+    unseen_idf_ : float
+        The idf a term absent from every profile would have.
+    row_norms_ : ndarray of shape (n_profiles,)
+        L2 norms of the rows (for feedback's similarities between profiles).
+    max_impact_ : ndarray of float32, shape (n_terms,)
+        Each term's highest impact: a request's ceiling score is its weights times these.
     vocabulary_ : dict term -> column
     display_ : list of str, length n_terms
         The most frequent written form of each term in the profiles (what a user reads).
@@ -78,10 +89,10 @@ class ProfileIndex:
     expansion_phrases_ : list of str
     """
 
-    def __init__(self, field_weights: dict[str, float] | None = None, tf: str = "bm25",
-                 k1: float = 1.2, b: float = 0.75, expansion: PhraseLexicon | None = None) -> None:
+    def __init__(self, field_weights: dict[str, float] | None = None, k1: float = 1.6, b: float = 0.9,
+                 expansion: PhraseLexicon | None = None, expansion_max_zipf: float | None = 4.8) -> None:
         self.field_weights = field_weights
-        self.tf = tf
+        self.expansion_max_zipf = expansion_max_zipf
         self.k1 = k1
         self.b = b
         self.expansion = expansion
@@ -95,10 +106,8 @@ class ProfileIndex:
         unknown = set(weights) - set(DEFAULT_FIELD_WEIGHTS)
         if unknown:
             raise ValueError(f"unknown field(s) in field_weights: {sorted(unknown)}")
-        if self.tf not in ("bm25", "sublinear"):
-            raise ValueError(f"tf must be 'bm25' or 'sublinear', got {self.tf!r}")
-        if any(w < 0.5 for w in weights.values()):
-            raise ValueError("field weights must be at least 0.5")
+        if any(w <= 0 for w in weights.values()):
+            raise ValueError("field weights must be positive")
         if len(profiles) == 0:
             raise ValueError("cannot index an empty set of profiles")
 
@@ -139,23 +148,38 @@ class ProfileIndex:
             exp_rows = exp_cols = exp_sources = np.zeros(0, dtype=np.int32)
         n_terms = len(vocabulary)
         self._fit_expansion_sources(n_terms, own_rows, own_cols, exp_rows, exp_cols, exp_sources)
-        counts = sp.csr_matrix(
-            (np.concatenate([own_data, np.full(len(exp_rows), weights.get("expansion", 0.0), dtype=np.float32)]),
-             (np.concatenate([own_rows, exp_rows]), np.concatenate([own_cols, exp_cols]))),
-            shape=(len(profiles), n_terms),
-        )
-        counts.sum_duplicates()
-        if self.tf == "bm25":
-            # BM25's saturating, length-normalised term frequency, then idf and L2 norm.
-            lengths = np.asarray(counts.sum(axis=1)).ravel()
-            norm = self.k1 * (1 - self.b + self.b * lengths / lengths.mean())
-            row_of = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-            counts.data = counts.data * (self.k1 + 1) / (counts.data + norm[row_of])
-            transformer = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=False)
-        else:
-            transformer = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True)
-        self.matrix_ = transformer.fit_transform(counts).astype(np.float32).tocsr()
-        self.idf_ = transformer.idf_.astype(np.float32)
+        shape = (len(profiles), n_terms)
+        own = sp.csr_matrix((own_data, (own_rows, own_cols)), shape=shape, dtype=np.float32)
+        own.sum_duplicates()
+        # Each everyday phrase counts once per profile and term occurrence; entries the
+        # profile's own text also holds are scored from its own text only.
+        expanded = sp.csr_matrix((np.ones(len(exp_rows), dtype=np.float32), (exp_rows, exp_cols)), shape=shape)
+        expanded.sum_duplicates()
+        expanded = expanded - expanded.multiply(own.astype(bool))
+        expanded.eliminate_zeros()
+        # Length normalisation reads the profile's own text only: expansions are not what
+        # its writer wrote, and would make profiles rich in technical terms look long.
+        lengths = np.asarray(own.sum(axis=1)).ravel()
+        average = lengths.mean() if lengths.mean() > 0 else 1.0
+        norm = (self.k1 * (1 - self.b + self.b * lengths / average)).astype(np.float32)
+        df = np.bincount(np.concatenate([own.indices, expanded.indices]), minlength=n_terms)
+        self.idf_ = bm25_idf(df, len(profiles))
+        self.unseen_idf_ = float(bm25_idf(np.zeros(1), len(profiles))[0])
+        # A term the profile holds only through its expansion counts as at most as many mentions
+        # as one in its title (the title's weight), times the expansion's weight, however many
+        # everyday phrases repeat it: a request's word found literally in a profile's title is
+        # never outweighed by the same word reached only through the thesaurus.
+        np.minimum(expanded.data, weights.get("title", 1.0), out=expanded.data)
+        # The expansion is normalised by its own length (as BM25F does per field): a profile rich
+        # in technical terms gets a long expansion, each of whose words says less.
+        expanded_lengths = np.asarray(expanded.sum(axis=1)).ravel()
+        expanded_average = expanded_lengths.mean() if expanded_lengths.mean() > 0 else 1.0
+        expanded_norm = (self.k1 * (1 - self.b + self.b * expanded_lengths / expanded_average)).astype(np.float32)
+        expansion_impacts = _saturate(expanded, expanded_norm, self.k1, self.idf_) * weights.get("expansion", 0.0)
+        self.matrix_ = (_saturate(own, norm, self.k1, self.idf_) + expansion_impacts).tocsr()
+        self.matrix_.sort_indices()
+        self.row_norms_ = np.sqrt(np.asarray(self.matrix_.multiply(self.matrix_).sum(axis=1)).ravel())
+        self.max_impact_ = np.asarray(self.matrix_.max(axis=0).toarray()).ravel().astype(np.float32)
         self.vocabulary_ = vocabulary
         self.terms_ = np.array(sorted(vocabulary, key=vocabulary.__getitem__), dtype=object)
 
@@ -203,6 +227,12 @@ class ProfileIndex:
         """
         assert self.expansion is not None
         add_term = vocabulary.setdefault
+        cutoff = self.expansion_max_zipf
+
+        def specific(word: str) -> bool:
+            # Everyday phrases hold common words ("quelques", "parents", "grande"): alone they
+            # say nothing of the technical phrase, and would match any request.
+            return cutoff is None or zipf_frequency(word, "fr") < cutoff
         technical: dict[str, int] = {}
         everyday: dict[str, int] = {}
         phrase_terms: list[list[int]] = []
@@ -220,7 +250,8 @@ class ProfileIndex:
                             pid = everyday.setdefault(entry.target, len(everyday))
                             if pid == len(phrase_terms):
                                 phrase_terms.append([add_term(t.term, len(vocabulary))
-                                                     for w in analyzer.words(entry.target) for t in analyzer.word(w)])
+                                                     for w in analyzer.words(entry.target) if specific(w)
+                                                     for t in analyzer.word(w)])
                             ids.append(pid)
                         source = technical.setdefault(hit.entries[0].source, len(technical))
                         group = groups[key] = (array("i", ids), array("i", [source] * len(ids)))
@@ -291,6 +322,21 @@ class ProfileIndex:
     def valid_mask(self, as_of: np.datetime64) -> np.ndarray:
         """Boolean mask of shape (n_profiles,): labels valid on ``as_of`` (start <= as_of <= end)."""
         return (self.label_start_ <= as_of) & (as_of <= self.label_end_)
+
+
+def bm25_idf(df: np.ndarray, n_documents: int) -> np.ndarray:
+    """BM25's inverse document frequency, ``log(1 + (N - df + 0.5) / (df + 0.5))``, as Lucene
+    computes it: always positive, near 0 for a term in every document. Shape of ``df``, float32."""
+    df = np.asarray(df, dtype=np.float64)
+    return np.log1p((n_documents - df + 0.5) / (df + 0.5)).astype(np.float32)
+
+
+def _saturate(counts: sp.csr_matrix, norm: np.ndarray, k1: float, idf: np.ndarray) -> sp.csr_matrix:
+    """BM25 impacts of weighted term counts: ``idf * tf * (k1 + 1) / (tf + norm[row])``."""
+    out = counts.tocsr(copy=True)
+    row_of = np.repeat(np.arange(out.shape[0]), np.diff(out.indptr))
+    out.data = (idf[out.indices] * out.data * (k1 + 1) / (out.data + norm[row_of])).astype(np.float32)
+    return out
 
 
 def _membership(values: pd.Series) -> tuple[dict[str, int], sp.csc_matrix]:

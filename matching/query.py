@@ -60,6 +60,13 @@ class AnalysedQuery:
     origins: dict[int, TermOrigin] = field(default_factory=dict)
     own_counts: dict[int, int] = field(default_factory=dict)
 
+    @property
+    def evidence_terms(self) -> int:
+        """Distinct terms the request says itself (its words, translated or corrected), not
+        counting thesaurus expansions: how much it tells about what it is about."""
+        origins = self.origins
+        return sum(1 for c in self.weights if c not in origins or origins[c].via != "thesaurus")
+
     def add(self, column: int, weight: float, origin: TermOrigin) -> None:
         """Add an expansion weight; the first origin recorded for a column is kept."""
         self.weights[column] = self.weights.get(column, 0.0) + weight
@@ -94,8 +101,6 @@ class QueryAnalyzer:
     max_expansion_share : float, default 0.5
         Thesaurus expansions together weigh at most this share of the request's own words,
         so that a long everyday request is not drowned by its expansions.
-    idf_power : float, default 1.0
-        Exponent of the idf applied to request terms (1: the usual TF-IDF cosine).
     cognate_typos : bool, default True
         Also map foreign words missed by the glossary onto near French words ("collection").
     """
@@ -103,7 +108,7 @@ class QueryAnalyzer:
     def __init__(self, glossary: dict[str, PhraseLexicon] | None = None, thesaurus: PhraseLexicon | None = None,
                  typo_cutoff: float = 84.0, typo_weight: float = 0.8, glossary_weight: float = 1.0,
                  cognate_weight: float = 0.8, thesaurus_weight: float = 0.35, min_typo_length: int = 5,
-                 known_word_zipf: float = 1.8, max_expansion_share: float = 0.5, idf_power: float = 1.0,
+                 known_word_zipf: float = 1.8, max_expansion_share: float = 0.5,
                  cognate_typos: bool = True) -> None:
         self.glossary = glossary
         self.thesaurus = thesaurus
@@ -115,7 +120,6 @@ class QueryAnalyzer:
         self.min_typo_length = min_typo_length
         self.known_word_zipf = known_word_zipf
         self.max_expansion_share = max_expansion_share
-        self.idf_power = idf_power
         self.cognate_typos = cognate_typos
 
     #: Typo look-ups cached before the cache is emptied (a word and a column each: 12 MB
@@ -254,22 +258,38 @@ class QueryAnalyzer:
             query.add(column, self.glossary_weight * tf, query.origins[column])
         return rendering
 
-    def _lexicon_hits(self, query: AnalysedQuery, lexicon: PhraseLexicon, tokens: list[Token],
-                      via: str) -> tuple[dict[int, float], dict[int, TermOrigin]]:
-        """Target columns of every lexicon hit, with hit counts, and where each came from."""
-        counts: dict[int, float] = {}
+    def _thesaurus_weights(self, query: AnalysedQuery, tokens: list[Token]) -> tuple[dict[int, float],
+                                                                                     dict[int, TermOrigin]]:
+        """Weights of the technical terms that the request's everyday phrases stand for, and where
+        each came from.
+
+        Each phrase found hands its targets a share ``thesaurus_weight`` of its own words' idf
+        mass (the most they can add to a score), split over its targets by their idf: one
+        everyday word expanded into five technical terms weighs less, all five together, than
+        the word itself found literally in a profile.
+        """
+        assert self.thesaurus is not None
+        weights: dict[int, float] = {}
         origins: dict[int, TermOrigin] = {}
-        vocabulary, own = self.index_.vocabulary_, query.own_counts
-        for hit in lexicon.find([t.term for t in tokens]):
-            source = " ".join(t.display for t in tokens[hit.start:hit.end])
+        vocabulary, own, idf = self.index_.vocabulary_, query.own_counts, self.index_.idf_
+        unseen = float(self.index_.unseen_idf_)
+        for hit in self.thesaurus.find([t.term for t in tokens]):
+            words = tokens[hit.start:hit.end]
+            source = " ".join(t.display for t in words)
+            source_mass = sum(float(idf[c]) if (c := vocabulary.get(t.term)) is not None else unseen for t in words)
+            targets: dict[int, str] = {}
             for entry in hit.entries:
                 for term in entry.target_terms:
                     column = vocabulary.get(term)
                     if column is not None and column not in own:
-                        counts[column] = counts.get(column, 0.0) + 1.0
-                        if column not in origins:
-                            origins[column] = TermOrigin(via, f"{source} → {entry.target}")
-        return counts, origins
+                        targets.setdefault(column, entry.target)
+            if not targets:
+                continue
+            share = self.thesaurus_weight * source_mass / sum(float(idf[c]) for c in targets)
+            for column, target in targets.items():
+                weights[column] = weights.get(column, 0.0) + share
+                origins.setdefault(column, TermOrigin("thesaurus", f"{source} → {target}"))
+        return weights, origins
 
     # ------------------------------------------------------------------ requests
     def analyse(self, text: str, language: str | None = None) -> AnalysedQuery:
@@ -286,33 +306,32 @@ class QueryAnalyzer:
             query.weights[column] = query.weights.get(column, 0.0) + 1.0 + math.log(count)
         if self.thesaurus is not None:
             # Translated requests are expanded too, on their French rendering.
-            counts, origins = self._lexicon_hits(query, self.thesaurus, tokens, "thesaurus")
-            if counts:
-                weights = {c: self.thesaurus_weight * (1.0 + math.log(n)) for c, n in counts.items()}
-                budget = self.max_expansion_share * sum(query.weights.values())
-                scale = min(1.0, budget / sum(weights.values()))
+            weights, origins = self._thesaurus_weights(query, tokens)
+            if weights:
+                # Counted in idf mass, i.e. in the most each term can add to a score: together,
+                # expansions never outweigh a share of the request's own words.
+                idf = self.index_.idf_
+                budget = self.max_expansion_share * sum(w * idf[c] for c, w in query.weights.items())
+                scale = min(1.0, budget / sum(w * idf[c] for c, w in weights.items()))
                 for column, weight in weights.items():
                     query.add(column, weight * scale, origins[column])
         return query
 
     def vectorize(self, queries: list[AnalysedQuery]) -> sp.csr_matrix:
-        """TF-IDF matrix of shape (n_queries, n_terms), rows L2-normalised (zero rows stay zero).
+        """Query weights as a matrix of shape (n_queries, n_terms), float32.
 
-        Built directly from arrays (idf applied and rows normalised in numpy): on a single
-        request, sparse-matrix arithmetic would cost more in overhead than in work.
+        The index's entries already carry idf (BM25 impacts), so request terms are not weighted
+        by idf again; rows are not normalised either, since a request's score is a sum of its
+        terms' impacts (the shown score is calibrated apart, see :mod:`matching.calibration`).
+        Built directly from arrays: on a single request, sparse-matrix arithmetic would cost
+        more in overhead than in work.
         """
         lengths = np.fromiter((len(q.weights) for q in queries), dtype=np.int64, count=len(queries))
         indptr = np.zeros(len(queries) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
         total = int(indptr[-1])
         indices = np.fromiter(chain.from_iterable(q.weights.keys() for q in queries), dtype=np.int32, count=total)
-        data = np.fromiter(chain.from_iterable(q.weights.values() for q in queries), dtype=np.float64, count=total)
-        idf = self.index_.idf_[indices].astype(np.float64)
-        data *= idf if self.idf_power == 1.0 else idf ** self.idf_power
-        rows = np.repeat(np.arange(len(queries)), lengths)
-        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(queries)))
-        norms[norms == 0] = 1.0
-        data /= norms[rows]
-        matrix = sp.csr_matrix((data.astype(np.float32), indices, indptr), shape=(len(queries), self.index_.n_terms))
+        data = np.fromiter(chain.from_iterable(q.weights.values() for q in queries), dtype=np.float32, count=total)
+        matrix = sp.csr_matrix((data, indices, indptr), shape=(len(queries), self.index_.n_terms))
         matrix.sort_indices()
         return matrix

@@ -1,7 +1,7 @@
 """Ranking: score requests against the index, apply filters, keep the top k, explain.
 
 Scoring is vectorised: a block of requests is one sparse matrix (n_requests, n_terms)
-multiplied by the index's transposed matrix, giving all cosine scores at once; the top k of
+multiplied by the index's transposed matrix, giving all BM25 scores at once; the top k of
 each row are found by partial selection (``argpartition``), not by sorting every score.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .calibration import DEFAULT_CALIBRATION, ScoreCalibration
 from .domain_prior import DomainPrior
 from .filters import MatchFilters
 from .index import ProfileIndex
@@ -23,7 +24,7 @@ from .sparse import row_entries
 __all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "explained_term", "term_label"]
 
 #: Largest dense (requests x profiles) score block scored at once: 1M cells, i.e. 4 MiB of
-#: float32 cosines and 8 MiB of argpartition indices, whatever the block and index sizes.
+#: float32 scores and 8 MiB of argpartition indices, whatever the block and index sizes.
 MAX_DENSE_CELLS = 1 << 20
 #: Cells of the dense (request, term) chunks that candidates' entries are looked up in: small
 #: enough to stay in the processor's cache (2 MiB of float64), which makes the random lookups
@@ -36,7 +37,7 @@ class MatchedTerm:
     """A term that contributed to a match.
 
     ``term`` is the word as written in the profiles; ``stem`` the index term (for
-    highlighting); ``contribution`` its part of the cosine score; ``via`` and ``source``
+    highlighting); ``contribution`` its part of the (BM25) ranking score; ``via`` and ``source``
     say how the request led to it (see :class:`matching.query.TermOrigin`).
     """
 
@@ -90,27 +91,34 @@ class Matcher:
         Request analysis (typos, glossary, thesaurus); a plain one is used by default.
     domain_prior : DomainPrior, optional
         Fitted domain prior; when given, scores are multiplied by
-        ``1 - prior_weight + prior_weight * boost`` with ``boost`` in [0, 1], so they stay in [0, 1].
+        ``1 - w + w * boost`` with ``boost`` in [0, 1] and ``w = prior_weight * confidence``.
     prior_weight : float, default 0.4
     explain_terms : int, default 5
         Number of matched terms kept per result.
     feedback_weight : float, default 0.3
-        Pseudo-relevance feedback: weight of the centroid of the first ``feedback_docs``
-        results added to the request vector before a second scoring (0 disables it).
+        Pseudo-relevance feedback: candidates gain up to this share of the best score, by
+        their similarity to the first ``feedback_docs`` results (0 disables it), times ``confidence``.
     feedback_docs : int, default 3
     rerank_depth : int, default 50
-        Candidates per request on which exact cosines, the prior and feedback are computed.
+        Candidates per request on which exact scores, the prior and feedback are computed.
     first_stage_max_df : float, default 0.12
         Candidates are found with the request's terms present in at most this share of the
         allowed profiles (1 uses every term). Frequent terms make most of the product's cost
-        and little of the score; the exact cosine of each candidate counts them again. On the
-        dev set, 0.12 ranks as 1 does to within 0.001 nDCG@10 (0.871 vs 0.872 overall).
+        and little of the score; the exact score of each candidate counts them again.
+    confident_terms : int, default 12
+        A request's ``confidence`` is its count of distinct own terms over this, capped at 1:
+        the domain prior and feedback weigh fully on letters, little on two-word queries (whose
+        domain is a guess; on the short-heading collection the prior at full weight cost 0.055 nDCG@10).
+    calibration : ScoreCalibration or None, default DEFAULT_CALIBRATION
+        Maps ranking scores to the shown scores in [0, 1] (:mod:`matching.calibration`); None
+        returns raw BM25 scores (for fitting the calibration).
     """
 
     def __init__(self, index: ProfileIndex, query_analyzer: QueryAnalyzer | None = None,
                  domain_prior: DomainPrior | None = None, prior_weight: float = 0.4,
                  explain_terms: int = 5, feedback_weight: float = 0.3, feedback_docs: int = 3,
-                 rerank_depth: int = 50, first_stage_max_df: float = 0.12) -> None:
+                 rerank_depth: int = 50, first_stage_max_df: float = 0.12, confident_terms: int = 12,
+                 calibration: ScoreCalibration | None = DEFAULT_CALIBRATION) -> None:
         self.index = index
         self.query_analyzer = query_analyzer if query_analyzer is not None else QueryAnalyzer().fit(index)
         self.domain_prior = domain_prior
@@ -120,6 +128,8 @@ class Matcher:
         self.feedback_docs = feedback_docs
         self.rerank_depth = rerank_depth
         self.first_stage_max_df = first_stage_max_df
+        self.confident_terms = confident_terms
+        self.calibration = calibration
         self._allowed_cache: dict[MatchFilters, tuple[np.ndarray, sp.csr_matrix, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ public
@@ -137,7 +147,8 @@ class Matcher:
         languages = languages if languages is not None else [None] * len(texts)
         queries = [self.query_analyzer.analyse(t, lang) for t, lang in zip(texts, languages, strict=True)]
         vectors = self.query_analyzer.vectorize(queries)
-        rows, scores = self.rank_vectors(vectors, filters or MatchFilters(), top_k, max_per_holder)
+        evidence = np.array([q.evidence_terms for q in queries])
+        rows, scores = self.rank_vectors(vectors, filters or MatchFilters(), top_k, max_per_holder, evidence)
         explained = self.explain(vectors, rows, queries)
         results = []
         for b, q in enumerate(queries):
@@ -149,12 +160,13 @@ class Matcher:
         return results
 
     def rank_vectors(self, vectors: sp.csr_matrix, filters: MatchFilters, top_k: int,
-                     max_per_holder: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     max_per_holder: int | None = None,
+                     evidence: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k rows and scores for each query vector.
 
-        First, candidates: each request's ``rerank_depth`` best profiles by the cosine of its
+        First, candidates: each request's ``rerank_depth`` best profiles by the score of its
         selective terms (one sparse product with the allowed profiles). Then, on the candidates
-        only: exact cosines, the domain prior and pseudo-relevance feedback, which would be too
+        only: exact scores, the domain prior and pseudo-relevance feedback, which would be too
         costly on every profile.
 
         Returns
@@ -166,7 +178,8 @@ class Matcher:
         n_queries = vectors.shape[0]
         step = max(1, MAX_DENSE_CELLS // max(1, len(allowed_rows)))
         if n_queries > step:  # rows are independent: score a few at a time, in bounded memory
-            parts = [self.rank_vectors(vectors[i:i + step], filters, top_k, max_per_holder)
+            parts = [self.rank_vectors(vectors[i:i + step], filters, top_k, max_per_holder,
+                                       None if evidence is None else evidence[i:i + step])
                      for i in range(0, n_queries, step)]
             return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
         if len(allowed_rows) == 0:
@@ -181,9 +194,14 @@ class Matcher:
         else:
             picked = np.broadcast_to(np.arange(partial.shape[1]), partial.shape).copy()
         candidates = allowed_rows[picked]
-        prior = self._prior_factor(vectors, candidates)
-        scores = self._rescore(vectors, candidates, prior)
-        np.clip(scores, 0.0, 1.0, out=scores)
+        # Re-ranking by the request's domains and by its first results trusts what the request
+        # says about itself: fully from ``confident_terms`` distinct terms on, less below, since a
+        # two-word query says little of its domain and its first results are a thin sample.
+        if evidence is None:
+            evidence = np.diff(vectors.indptr)
+        confidence = np.minimum(1.0, np.asarray(evidence, dtype=np.float64) / self.confident_terms)[:, None]
+        prior = self._prior_factor(vectors, candidates, confidence)
+        scores = self._rescore(vectors, candidates, prior, confidence)
         order = np.argsort(-scores, axis=1, kind="stable")
         candidates = np.take_along_axis(candidates, order, axis=1)
         scores = np.take_along_axis(scores, order, axis=1).astype(np.float32, copy=False)
@@ -193,28 +211,35 @@ class Matcher:
         top = scores[:, :top_k].copy()
         rows[top <= 0] = -1  # a profile sharing nothing with the request is no match
         top[top <= 0] = 0.0
+        ceilings = vectors @ self.index.max_impact_
+        top = top if self.calibration is None else self.calibration.transform(top, ceilings, evidence)
         if rows.shape[1] < top_k:  # fewer profiles than top_k
             pad = top_k - rows.shape[1]
             rows = np.pad(rows, ((0, 0), (0, pad)), constant_values=-1)
             top = np.pad(top, ((0, 0), (0, pad)))
         return rows, top
 
-    def _prior_factor(self, vectors: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray | float:
-        """Domain-prior multiplier in [1 - prior_weight, 1] for each candidate, shape like ``candidates``."""
+    def _prior_factor(self, vectors: sp.csr_matrix, candidates: np.ndarray,
+                      confidence: np.ndarray) -> np.ndarray | float:
+        """Domain-prior multiplier in [1 - prior_weight, 1] for each candidate, shape like ``candidates``;
+        ``confidence`` of shape (n_queries, 1) scales the prior's weight per request."""
         if self.domain_prior is None or self.prior_weight <= 0:
             return 1.0
         boost = self.domain_prior.boost(vectors, candidates)
-        return (1.0 - self.prior_weight) + self.prior_weight * boost
+        weight = self.prior_weight * confidence
+        return (1.0 - weight) + weight * boost
 
-    def _rescore(self, vectors: sp.csr_matrix, candidates: np.ndarray, prior: np.ndarray | float) -> np.ndarray:
-        """Final scores of the candidates, shape like ``candidates``: exact cosines times the
-        prior, with pseudo-relevance feedback (Rocchio) when ``feedback_weight`` > 0.
+    def _rescore(self, vectors: sp.csr_matrix, candidates: np.ndarray, prior: np.ndarray | float,
+                 confidence: np.ndarray) -> np.ndarray:
+        """Final scores of the candidates, shape like ``candidates``: exact BM25 scores (every
+        term counted) times the prior, with pseudo-relevance feedback when ``feedback_weight`` > 0.
 
-        With ``c`` the normalised weighted centroid of the first ``feedback_docs`` candidates
-        and ``g`` the feedback weight, ``cos(q + g c, x) = (q.x + g c.x) / |q + g c|``: only
-        the products with the candidates are computed, never a second full product. Requests
-        and centroids are made dense a few at a time (:data:`DENSE_CHUNK_CELLS`), so that their products
-        with the candidates' entries are plain gathers.
+        Feedback adds to each candidate ``g * best * cos(c, x)``: ``c`` is the centroid of the
+        first ``feedback_docs`` candidates' rows, ``best`` the request's best score and ``g`` the
+        feedback weight. Profiles that resemble the request's best matches move up, by at most
+        a share ``g`` of the best score, whatever the request's length. Requests and centroids
+        are made dense a few at a time (:data:`DENSE_CHUNK_CELLS`), so that their products with
+        the candidates' entries are plain gathers.
         """
         n_queries, depth = candidates.shape
         n_terms, matrix = self.index.n_terms, self.index.matrix_
@@ -229,30 +254,32 @@ class Matcher:
             # Flat positions in the dense (request, term) chunk: one cheap 1-d gather per use.
             cells = (owner // depth) * n_terms + columns
             size = (hi - lo) * depth
-            cosines = np.bincount(owner, values * dense.ravel().take(cells), size).reshape(hi - lo, depth)
-            scores = cosines * prior[lo:hi]
+            dots = np.bincount(owner, values * dense.ravel().take(cells), size).reshape(hi - lo, depth)
+            scores = dots * prior[lo:hi]
             if g <= 0:
                 out[lo:hi] = scores
                 continue
             first = np.argsort(-scores, axis=1)[:, :m]
+            best = np.take_along_axis(scores, first[:, :1], axis=1)
             centroids = self._centroids(np.take_along_axis(candidates[lo:hi], first, axis=1),
                                         np.take_along_axis(scores, first, axis=1).clip(min=0))
+            norms = self.index.row_norms_[candidates[lo:hi]]
             cx = np.bincount(owner, values * centroids.ravel().take(cells), size).reshape(hi - lo, depth)
-            qc = np.einsum("ij,ij->i", dense, centroids)
-            norms = np.sqrt(np.maximum(1.0 + g * g + 2 * g * qc, 1e-12))
-            norms[~dense.any(axis=1)] = np.inf  # an empty request stays unmatched
+            cx /= np.where(norms > 0, norms, 1.0)
             # Feedback reorders the profiles that share terms with the request; it never makes a
             # match of a profile sharing none (it would have nothing to show for it).
-            out[lo:hi] = np.where(cosines > 0, (cosines + g * cx) / norms[:, None] * prior[lo:hi], 0.0)
+            out[lo:hi] = np.where(dots > 0, scores + g * confidence[lo:hi] * best * cx * prior[lo:hi], 0.0)
         return out
 
     def _centroids(self, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """Dense L2-normalised weighted sums of index rows: ``rows`` and ``weights`` of shape
-        (n, m) give an array of shape (n, n_terms)."""
+        """Dense L2-normalised weighted sums of L2-normalised index rows: ``rows`` and
+        ``weights`` of shape (n, m) give an array of shape (n, n_terms)."""
         n, m = rows.shape
         n_terms = self.index.n_terms
         owner, columns, values = row_entries(self.index.matrix_, rows.ravel())
-        centroids = np.bincount((owner // m) * n_terms + columns, values * weights.ravel()[owner],
+        row_norms = self.index.row_norms_[rows.ravel()]
+        scale = weights.ravel() / np.where(row_norms > 0, row_norms, 1.0)
+        centroids = np.bincount((owner // m) * n_terms + columns, values * scale[owner],
                                 n * n_terms).reshape(n, n_terms)
         norms = np.sqrt(np.einsum("ij,ij->i", centroids, centroids))
         centroids /= np.where(norms > 0, norms, 1.0)[:, None]

@@ -100,25 +100,41 @@ def test_contributions_match_a_reference_elementwise_product(engine_matcher):
         assert np.allclose(reference[pair][columns], values)
 
 
-def test_query_vectors_are_unit_norm_tfidf(engine_matcher):
+def test_query_vectors_count_words_and_leave_idf_to_the_index(engine_matcher):
+    """idf is counted once, in the index's BM25 impacts: a request term weighs 1 + log(count)."""
     analyzer = engine_matcher.query_analyzer
     vectors = analyzer.vectorize([analyzer.analyse(t, "fr") for t in ["eau eau potable", "zzzz"]])
-    norms = np.sqrt(vectors.multiply(vectors).sum(axis=1)).A.ravel()
-    assert np.allclose(norms, [1.0, 0.0])
+    vocabulary = engine_matcher.index.vocabulary_
+    row = vectors[0].toarray().ravel()
+    assert row[vocabulary["eau"]] == pytest.approx(1.0 + np.log(2.0))
+    assert row[vocabulary["potabl"]] == pytest.approx(1.0)
+    assert vectors[1].nnz == 0
+
+
+def test_index_entries_are_bm25_impacts(engine_matcher):
+    """Each entry is ``idf * tf (k1 + 1) / (tf + k1 (1 - b + b len / avg_len))``, idf as Lucene's."""
+    index = engine_matcher.index
+    n = index.n_profiles
+    df = np.bincount(index.matrix_.indices, minlength=index.n_terms)
+    assert np.allclose(index.idf_, np.log1p((n - df + 0.5) / (df + 0.5)), rtol=1e-5)
+    # An impact never exceeds idf * (k1 + 1), BM25's saturation ceiling.
+    row_of = np.repeat(np.arange(n), np.diff(index.matrix_.indptr))
+    assert (index.matrix_.data <= index.idf_[index.matrix_.indices] * (index.k1 + 1) + 1e-5).all()
+    assert (index.matrix_.data > 0).all() and len(row_of) == index.matrix_.nnz
 
 
 def test_candidates_from_selective_terms_are_scored_exactly():
     """Pruning frequent terms from the first stage changes which profiles are tried, never
-    their scores: every returned score is the request's exact cosine with that profile."""
+    their scores: every returned score is the request's exact BM25 score with that profile."""
     from matching import Matcher, build_matcher, load_profiles
     from matching.ranking import _without_terms
     from matching.resources import data_path
 
     filters = MatchFilters(as_of=AS_OF)
     pruned = build_matcher(load_profiles(data_path("profiles.jsonl")), use_domain_prior=False,
-                           feedback_weight=0.0, first_stage_max_df=0.12)
+                           feedback_weight=0.0, first_stage_max_df=0.12, calibration=None)
     full = Matcher(pruned.index, pruned.query_analyzer, feedback_weight=0.0,
-                   rerank_depth=pruned.index.n_profiles, first_stage_max_df=1.0)
+                   rerank_depth=pruned.index.n_profiles, first_stage_max_df=1.0, calibration=None)
     texts = ["Notre commune souhaite améliorer la gestion de l'eau potable et de l'assainissement des quartiers",
              "formation des agents de la mairie au budget et à la fiscalité locale",
              "commune"]
@@ -188,3 +204,30 @@ def test_known_word_test_agrees_with_wordfreq_around_the_threshold(engine_matche
     assert len(near) > 50
     for word in words:
         assert analyzer.is_known_word(word) == (zipf_frequency(word, "fr") >= threshold), word
+
+
+def test_a_requests_own_word_outranks_the_same_word_reached_through_expansions():
+    """The issue's case: the profile whose title says "décharge" comes before a landfill-design
+    profile that never says it and is reached only through the thesaurus, both ways."""
+    from matching import build_matcher, load_profiles
+    from matching.resources import data_path
+
+    matcher = build_matcher(load_profiles(data_path("profiles.jsonl")))
+    result = matcher.search("Nous cherchons un appui pour la gestion de notre décharge", MatchFilters(as_of=AS_OF))
+    ranked = [m.expert_id for m in result.matches]
+    assert ranked.index("EXP-0070") < ranked.index("EXP-0069")
+    first = result.matches[0]
+    assert any(t.via == "request" and t.term == "décharge" for t in first.matched_terms)
+
+
+def test_short_queries_are_not_reranked_by_domain_or_feedback(engine_matcher):
+    """Re-ranking trusts what a request says about itself: a two-word query gets (almost) plain
+    BM25 order, so the domain prior cannot demote the profile that holds both words."""
+    from matching import Matcher
+
+    plain = Matcher(engine_matcher.index, engine_matcher.query_analyzer, None, feedback_weight=0.0)
+    filters = MatchFilters(as_of=AS_OF)
+    for text in ["eau potable", "budget participatif", "formation agents"]:
+        gated = [m.expert_id for m in engine_matcher.search(text, filters).matches]
+        base = [m.expert_id for m in plain.search(text, filters).matches]
+        assert gated[:3] == base[:3]
