@@ -199,12 +199,16 @@ def run_batch(matcher: Matcher, requests: str | Path | bytes, out: str | Path | 
         from .workbook import ResultWorkbook
 
         book = ResultWorkbook(matcher)
-        blocks = iter_request_blocks(requests, block_size, name=name, sheet=sheet)
-        for count, rows, (result_rows, briefs) in _results(blocks, matcher, filters, top_k, workers, fmt):
-            book.add(result_rows, briefs)
-            n_rows += rows
-            n_requests += count
-            bar.update(count)
+        try:
+            blocks = iter_request_blocks(requests, block_size, name=name, sheet=sheet)
+            for count, rows, (result_rows, briefs) in _results(blocks, matcher, filters, top_k, workers, fmt):
+                book.add(result_rows, briefs)
+                n_rows += rows
+                n_requests += count
+                bar.update(count)
+        except BaseException:
+            book.discard()
+            raise
         source = name or (Path(requests).name if isinstance(requests, (str, Path)) else "upload")
         book.close(fh, source, time.perf_counter() - started, top_k, _options_fr(filters))
 

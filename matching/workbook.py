@@ -8,6 +8,7 @@ backlog of a million requests does not have to fit in memory.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -124,6 +125,17 @@ class ResultWorkbook:
                               score_cell, _text_cell(self.weak, expert_id), _text_cell(self.weak, title),
                               _text_cell(self.weak, excerpt)])
             self.counts.weak_rows += 1
+
+    def discard(self) -> None:
+        """Drop a workbook that will not be saved (the input was refused half-way): write-only
+        sheets stream into temporary files, which openpyxl would otherwise remove only at exit."""
+        for sheet in self.book.worksheets:
+            with contextlib.suppress(Exception):
+                sheet.close()
+            writer = getattr(sheet, "_writer", None)
+            if writer is not None:
+                with contextlib.suppress(OSError, ValueError, TypeError):
+                    writer.cleanup()
 
     def close(self, out: str | Path | IO[bytes], source: str, seconds: float, top_k: int,
               options: dict[str, str]) -> None:
