@@ -267,7 +267,7 @@ def problem_fr(problem: Any) -> str:
         if found := re.fullmatch(pattern, message, flags=re.S):
             groups = found.groups()
             if pattern.startswith("missing column"):  # field names, in French
-                groups = tuple(", ".join(FIELD_NAMES_FR.get(g.strip(), g.strip()) for g in groups[0].split(",")),)
+                groups = (", ".join(FIELD_NAMES_FR.get(g.strip(), g.strip()) for g in groups[0].split(",")),)
             message = french.format(*groups)
             break
     return ", ".join(where) + " : " + message
