@@ -235,12 +235,11 @@ def _no_constant(name: str) -> Any:
 
 
 def _guess_format(name: str, first_char: str) -> str:
-    lower = name.lower()
-    if lower.endswith((".jsonl", ".ndjson", ".json")):
+    # The content decides first: uploads keep the user's file name (shown in errors), which may
+    # say .csv for a JSON Lines file; a CSV header never starts with "{" or "[".
+    if first_char in "{[":
         return "jsonl"
-    if lower.endswith((".csv", ".tsv", ".txt")):
-        return "csv"
-    return "jsonl" if first_char in "{[" else "csv"
+    return "jsonl" if name.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv"
 
 
 def read_records(source: str | Path | bytes, name: str | None = None,
