@@ -27,8 +27,12 @@ def data_error_detail(exc: DataError, where: str = "body") -> list[dict]:
     out = []
     for p in exc.problems:
         loc: list[str | int] = [where]
+        if p.sheet is not None:
+            loc.append(p.sheet)
         if p.line is not None:
             loc.append(p.line)
+        if p.column:
+            loc.append(p.column)
         if p.field:
             loc.append(p.field)
         out.append({"loc": [_safe(part) for part in loc], "msg": _safe(p.message), "type": "value_error"})

@@ -28,7 +28,8 @@ class ErrorOut(BaseModel):
 
 
 class ProblemOut(BaseModel):
-    loc: list[str | int] = Field(description="Where: body or file, line, field", examples=[["body", "id"]])
+    loc: list[str | int] = Field(description="Where: body or file, then the sheet (workbooks), line or row, column "
+                                             "(workbooks, CSV), field", examples=[["body", "id"]])
     msg: str = Field(examples=["an expert profile with id 'EXP-0999' already exists"])
     type: str = Field(examples=["value_error"])
 

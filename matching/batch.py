@@ -90,11 +90,17 @@ def match_block(matcher: Matcher, requests: list[dict[str, Any]], filters: Match
 _WORKER_STATE: tuple[Matcher, MatchFilters, int, str] | None = None
 
 
-def _work(block: list[dict[str, Any]]) -> tuple[int, int, str]:
+def _work(block: list[dict[str, Any]]) -> tuple[int, int, Any]:
     """Match one block and format its rows: ``(requests, rows, text)``. Workers send text back,
-    which pickles far faster than the rows' tuples and leaves the parent only the writing."""
+    which pickles far faster than the rows' tuples and leaves the parent only the writing.
+    For a workbook (written by the parent alone), the rows and a brief of each request."""
     assert _WORKER_STATE is not None
     matcher, filters, top_k, fmt = _WORKER_STATE
+    if fmt == "xlsx":
+        from .workbook import request_brief
+
+        rows = match_block(matcher, block, filters, top_k)
+        return len(block), len(rows), (rows, [request_brief(r) for r in block])
     buffer = io.StringIO()
     n_rows = write_rows(buffer, match_block(matcher, block, filters, top_k), fmt, header=False)
     return len(block), n_rows, buffer.getvalue()
@@ -165,12 +171,16 @@ def write_rows(fh: IO[str], rows: Iterable[tuple], fmt: str, header: bool = True
     return n
 
 
-def run_batch(matcher: Matcher, requests: str | Path | bytes, out: str | Path | IO[str],
+def run_batch(matcher: Matcher, requests: str | Path | bytes, out: str | Path | IO[str] | IO[bytes],
               filters: MatchFilters | None = None, top_k: int = 10, block_size: int = 1024,
-              workers: int | None = None, progress: bool = True, fmt: str | None = None) -> BatchSummary:
-    """Match every request of ``requests`` (path or bytes) and write the results to ``out``.
+              workers: int | None = None, progress: bool = True, fmt: str | None = None,
+              name: str | None = None, sheet: str | None = None) -> BatchSummary:
+    """Match every request of ``requests`` (path or bytes; CSV, JSON Lines or .xlsx, ``sheet``
+    naming the worksheet) and write the results to ``out``.
 
-    ``fmt`` is ``"csv"`` or ``"jsonl"`` (default: from ``out``'s extension, else CSV).
+    ``fmt`` is ``"csv"``, ``"jsonl"`` or ``"xlsx"`` (default: from ``out``'s extension, else
+    CSV); for ``"xlsx"``, ``out`` is a path or a binary file (see :mod:`matching.workbook`).
+    ``name`` is the input's name in error messages (default: its path, or "upload").
     ``workers`` defaults to the number of usable cores (at most 4).
     Raises :class:`matching.DataError` on bad input, leaving no output file.
     """
@@ -178,14 +188,33 @@ def run_batch(matcher: Matcher, requests: str | Path | bytes, out: str | Path | 
     if workers is None:
         workers = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     if fmt is None:
-        fmt = "jsonl" if str(out).lower().endswith((".jsonl", ".ndjson")) else "csv"
+        lower = str(out).lower() if isinstance(out, (str, Path)) else ""
+        fmt = "jsonl" if lower.endswith((".jsonl", ".ndjson")) else "xlsx" if lower.endswith(".xlsx") else "csv"
     started = time.perf_counter()
     n_requests = n_rows = 0
     bar = tqdm(desc="matching", unit=" requests", disable=not progress, file=sys.stderr, smoothing=0.1)
 
+    def stream_workbook(fh: IO[bytes]) -> None:
+        nonlocal n_requests, n_rows
+        from .workbook import ResultWorkbook
+
+        book = ResultWorkbook(matcher)
+        try:
+            blocks = iter_request_blocks(requests, block_size, name=name, sheet=sheet)
+            for count, rows, (result_rows, briefs) in _results(blocks, matcher, filters, top_k, workers, fmt):
+                book.add(result_rows, briefs)
+                n_rows += rows
+                n_requests += count
+                bar.update(count)
+        except BaseException:
+            book.discard()
+            raise
+        source = name or (Path(requests).name if isinstance(requests, (str, Path)) else "upload")
+        book.close(fh, source, time.perf_counter() - started, top_k, _options_fr(filters))
+
     def stream(fh: IO[str]) -> None:
         nonlocal n_requests, n_rows
-        blocks = iter_request_blocks(requests, block_size)
+        blocks = iter_request_blocks(requests, block_size, name=name, sheet=sheet)
         write_rows(fh, (), fmt, header=True)
         for count, rows, text in _results(blocks, matcher, filters, top_k, workers, fmt):
             fh.write(text)
@@ -199,15 +228,32 @@ def run_batch(matcher: Matcher, requests: str | Path | bytes, out: str | Path | 
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
             try:
-                with open(fd, "w", encoding="utf-8", newline="") as fh:
-                    stream(fh)
+                if fmt == "xlsx":
+                    with open(fd, "wb") as binary:
+                        stream_workbook(binary)
+                else:
+                    with open(fd, "w", encoding="utf-8", newline="") as fh:
+                        stream(fh)
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
+        elif fmt == "xlsx":
+            stream_workbook(out)  # type: ignore[arg-type]
         else:
-            stream(out)
+            stream(out)  # type: ignore[arg-type]
     finally:
         bar.close()
     target = str(out) if isinstance(out, (str, Path)) else None
     return BatchSummary(n_requests, n_rows, time.perf_counter() - started, target)
+
+
+def _options_fr(filters: MatchFilters) -> dict[str, str]:
+    """The run's filters, for the summary sheet (French, as the staff read it)."""
+    options = {"Labels valides au": filters.as_of_date().strftime("%d/%m/%Y"),
+               "Labels expirés inclus": "oui" if filters.include_expired else "non"}
+    for label, values in (("Domaines retenus", filters.domains), ("Langues des experts", filters.languages),
+                          ("Pays de coopération", filters.countries)):
+        if values:
+            options[label] = ", ".join(values)
+    return options

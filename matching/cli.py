@@ -75,7 +75,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
     matcher = _matcher(args)
     summary = run_batch(matcher, args.requests, args.out, _filters(args), top_k=args.top_k,
-                        block_size=args.block_size, workers=args.workers, progress=not args.quiet)
+                        block_size=args.block_size, workers=args.workers, progress=not args.quiet, sheet=args.sheet)
     _log(f"{summary} -> {args.out}")
     return 0
 
@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser, index_default: str | None) -> None:
         p.add_argument("--profiles", type=Path, default=data_path("profiles.jsonl"),
-                       help="profiles file, JSON Lines or CSV (default: the bundled profiles)")
+                       help="profiles file, JSON Lines, CSV or .xlsx (default: the bundled profiles)")
         p.add_argument("--as-of", type=_date, default=None, help="label validity date (default: today)")
         p.add_argument("--include-expired", action="store_true", help="also return expired labels")
         p.add_argument("--domain", action="append", metavar="CODE", help="keep profiles of this domain (repeatable)")
@@ -126,9 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, "var/index")
     p.set_defaults(func=_cmd_match)
 
-    p = sub.add_parser("batch", help="match a backlog of requests into a CSV or JSON Lines file")
-    p.add_argument("--requests", required=True, type=Path)
-    p.add_argument("--out", required=True, type=Path, help="output file (.csv, or .jsonl for JSON Lines)")
+    p = sub.add_parser("batch", help="match a backlog of requests into a CSV, JSON Lines or Excel file")
+    p.add_argument("--requests", required=True, type=Path, help="requests file: CSV, JSON Lines or .xlsx")
+    p.add_argument("--sheet", default=None, help="worksheet of an .xlsx requests file (default: the first)")
+    p.add_argument("--out", required=True, type=Path,
+                   help="output file: .csv, .jsonl (JSON Lines) or .xlsx (a workbook with a summary)")
     p.add_argument("--top-k", type=int, default=10)
     p.add_argument("--block-size", type=int, default=1024, help="requests scored together")
     p.add_argument("--workers", type=int, default=None, help="processes (default: usable cores, at most 4)")

@@ -1,24 +1,30 @@
-"""Loading and validation of profiles, requests and judgments (JSON Lines or CSV).
+"""Loading and validation of profiles, requests and judgments (JSON Lines, CSV or Excel .xlsx).
 
 Every loader is all-or-nothing: it reads and checks the whole input, then returns it, or
 raises :class:`DataError` listing each problem with its file, line and field. Input is
 UTF-8 (a BOM is tolerated); a file that is not valid UTF-8 is read as Windows-1252, the
 encoding Excel uses for CSV in France; a UTF-16 file with a BOM (Excel's "Unicode text") is
-read as UTF-16. CSV files may use ``,`` ``;`` or tab separators. Binary files (images,
-archives, Excel workbooks, PDF) are refused with a message saying what they look like.
+read as UTF-16. CSV files may use ``,`` ``;`` or tab separators. Excel .xlsx workbooks are
+read by :mod:`matching.excel` (checked for ZIP bombs and XML entities first). Column names may
+be French or English, in any case, with or without accents (see :data:`REQUEST_ALIASES`).
+Other binary files (images, archives, old .xls workbooks, PDF) are refused with a message
+saying what they look like.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import gettext
 import io
 import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
+from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +37,7 @@ from .text import fold
 
 __all__ = [
     "DataError", "Problem", "LABEL_YEARS", "MAX_TEXT_CHARS", "MAX_FILE_TEXT_CHARS", "PROFILE_FIELDS", "REQUEST_FIELDS",
+    "REQUEST_ALIASES", "PROFILE_ALIASES", "RecordsInfo", "header_key",
     "read_records", "validate_profile", "validate_request", "profiles_frame",
     "load_profiles", "load_requests", "load_qrels", "iter_request_blocks", "label_end_default",
 ]
@@ -59,8 +66,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Signatures of binary formats people rename to .csv, and what to tell them.
 _MAGIC = (
-    (b"PK\x03\x04", "a ZIP archive or an Excel .xlsx workbook (save it as CSV)"),
-    (b"\xd0\xcf\x11\xe0", "an Excel .xls or other Office document (save it as CSV)"),
     (b"%PDF", "a PDF document"),
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
@@ -72,6 +77,79 @@ _MAGIC = (
 _BINARY_CONTROLS = bytes(c for c in range(32) if c not in b"\t\n\r\x0c")
 
 
+
+def header_key(name: str) -> str:
+    """A column name reduced for comparison: accents, case, punctuation and spacing ignored
+    (``"Date de réception"``, ``"DATE_DE_RECEPTION"`` and ``"date de reception "`` are alike)."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", fold(name)).split())
+
+
+def _aliases(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for field_name, names in table.items():
+        for name in (field_name, *names):
+            key = header_key(name)
+            assert out.get(key, field_name) == field_name, f"alias {name!r} given to two fields"
+            out[key] = field_name
+    return out
+
+
+#: Column names understood for requests (staff keep their backlogs in French), by field.
+REQUEST_ALIASES = _aliases({
+    "id": ("identifiant", "référence", "ref", "identifiant de la demande", "référence de la demande", "request id"),
+    "text": ("texte", "demande", "texte de la demande", "request", "request text"),
+    "requester": ("demandeur", "collectivité demandeuse"),
+    "country": ("pays", "pays demandeur"),
+    "language": ("langue", "langue de la demande"),
+    "received": ("date de réception", "reçu", "reçue le", "reçu le", "réception", "received on", "date received"),
+    "group": ("groupe",),
+})
+#: Column names understood for profiles, by field.
+PROFILE_ALIASES = _aliases({
+    "id": ("identifiant", "référence", "ref"),
+    "holder": ("porteur", "collectivité", "structure"),
+    "holder_type": ("type de porteur", "type de collectivité", "type"),
+    "region": ("région",),
+    "title": ("titre", "intitulé", "titre de l'expertise"),
+    "description": ("descriptif",),
+    "domains": ("domaines", "codes domaines"),
+    "languages": ("langues", "langues de travail"),
+    "countries": ("pays", "pays de coopération"),
+    "label_start": ("début du label", "date de début", "début", "date de labellisation"),
+    "label_end": ("fin du label", "date de fin", "fin", "fin de validité"),
+    "contact": ("contact",),
+})
+
+
+@dataclass
+class RecordsInfo:
+    """Where the records of :func:`read_records` come from, filled in as the header is read:
+    errors found later (by the validators) can then name the sheet and the column."""
+
+    source: str = ""
+    sheet: str | None = None
+    #: field -> the column as the user sees it (``C "pays"`` in a workbook, ``"pays"`` in a CSV)
+    columns: dict[str, str] = dataclass_field(default_factory=dict)
+
+    def locate(self, problems: list[Problem]) -> list[Problem]:
+        return [replace(p, sheet=self.sheet, column=self.columns.get(p.field or "")) for p in problems]
+
+
+def map_header(header: list[str], aliases: dict[str, str] | None) -> tuple[list[str], str | None]:
+    """The fields of a header row (unknown names kept as read), and what is ambiguous about it."""
+    if aliases is None:
+        return [h.strip().lower() for h in header], None
+    fields = [aliases.get(header_key(h), h.strip().lower()) for h in header]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(fields):
+        if name in aliases.values() and name in seen:
+            first = header[seen[name]].strip()
+            return fields, (f"columns '{first}' and '{header[position].strip()}' both mean '{name}': "
+                            "keep only one of them")
+        seen.setdefault(name, position)
+    return fields, None
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with an input: where, which field, and why."""
@@ -80,9 +158,19 @@ class Problem:
     line: int | None
     field: str | None
     message: str
+    #: Worksheet of an Excel workbook (its line numbers are then Excel's row numbers).
+    sheet: str | None = None
+    #: Column as the user sees it: a letter and the header in a workbook, the header in a CSV.
+    column: str | None = None
+
+    @property
+    def unit(self) -> str:
+        return "row" if self.sheet is not None else "line"
 
     def __str__(self) -> str:
-        where = self.source + (f", line {self.line}" if self.line is not None else "")
+        where = self.source + (f", sheet '{self.sheet}'" if self.sheet is not None else "")
+        where += f", {self.unit} {self.line}" if self.line is not None else ""
+        where += f", column {self.column}" if self.column else ""
         return f"{where}, field '{self.field}': {self.message}" if self.field else f"{where}: {self.message}"
 
 
@@ -147,21 +235,25 @@ def _no_constant(name: str) -> Any:
 
 
 def _guess_format(name: str, first_char: str) -> str:
-    lower = name.lower()
-    if lower.endswith((".jsonl", ".ndjson", ".json")):
+    # The content decides first: uploads keep the user's file name (shown in errors), which may
+    # say .csv for a JSON Lines file; a CSV header never starts with "{" or "[".
+    if first_char in "{[":
         return "jsonl"
-    if lower.endswith((".csv", ".tsv", ".txt")):
-        return "csv"
-    return "jsonl" if first_char in "{[" else "csv"
+    return "jsonl" if name.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv"
 
 
 def read_records(source: str | Path | bytes, name: str | None = None,
-                 required: Iterable[str] = ()) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, record)`` from a JSON Lines or CSV file (path or bytes).
+                 required: Iterable[str] = (), aliases: dict[str, str] | None = None,
+                 info: RecordsInfo | None = None, sheet: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, record)`` from a JSON Lines, CSV or .xlsx file (path or bytes).
 
-    Raises :class:`DataError` at the first unreadable line (bad JSON, missing columns,
-    wrong number of values); field-level checks are the validators' job.
+    ``aliases`` maps column names (see :func:`header_key`) to fields, for CSV and workbooks;
+    ``sheet`` names the worksheet of a workbook (default: the first). ``info``, when given, is
+    filled with the source, sheet and columns, for errors found later to name them. Raises
+    :class:`DataError` at the first unreadable line (bad JSON, missing columns, wrong number
+    of values); field-level checks are the validators' job.
     """
+    info = info if info is not None else RecordsInfo()
     if isinstance(source, bytes):
         raw: IO[bytes] = io.BytesIO(source)
         source_name = name or "upload"
@@ -171,6 +263,15 @@ def read_records(source: str | Path | bytes, name: str | None = None,
             raw = open(source, "rb")  # noqa: SIM115 - closed with the text wrapper below
         except OSError as exc:
             raise DataError.single(source_name, None, None, f"cannot open: {exc.strerror}") from None
+    info.source = source_name
+    head = raw.read(8)
+    raw.seek(0)
+    from . import excel  # imported here: it needs this module's error types
+
+    if excel.is_workbook(head, source_name):
+        raw.close()
+        yield from excel.read_workbook_records(source, source_name, required, aliases, info, sheet)
+        return
     with _decode(raw, source_name) as text:
         lines = _lines(text, source_name)
         skipped = 0
@@ -187,7 +288,7 @@ def read_records(source: str | Path | bytes, name: str | None = None,
                                        "a JSON array: expected JSON Lines, one JSON object per line without [ ]")
             yield from _read_jsonl(body, skipped, source_name, tuple(required))
         else:
-            yield from _read_csv(body, skipped, source_name, tuple(required))
+            yield from _read_csv(body, skipped, source_name, tuple(required), aliases, info)
 
 
 def _read_jsonl(lines: Iterator[str], skipped: int, source: str,
@@ -211,20 +312,26 @@ def _read_jsonl(lines: Iterator[str], skipped: int, source: str,
         yield number, record
 
 
-def _read_csv(lines: Iterator[str], skipped: int, source: str,
-              required: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
+def _read_csv(lines: Iterator[str], skipped: int, source: str, required: tuple[str, ...],
+              aliases: dict[str, str] | None = None, info: RecordsInfo | None = None) -> Iterator[tuple[int, dict]]:
     header_line = next(lines)
     # Excel in France writes ';'; choose the separator the header uses most.
     delimiter = max((",", ";", "\t"), key=header_line.count)
     reader = csv.reader(itertools.chain([header_line], lines), delimiter=delimiter)
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        written = next(reader)
     except (StopIteration, csv.Error):
         raise DataError.single(source, 1, None, "unreadable CSV header") from None
+    header, ambiguous = map_header(written, aliases)
+    if ambiguous:
+        raise DataError.single(source, skipped + 1, None, ambiguous)
+    if info is not None:
+        info.columns = {f: f"'{w.strip()}'" for f, w in zip(header, written, strict=True) if w.strip() != f}
     missing = [f for f in required if f not in header]
     if missing:
+        shown = ", ".join(h.strip() for h in written)
         raise DataError.single(source, 1, missing[0], f"missing column(s) {', '.join(missing)}; "
-                                                      f"header has {_shorten(', '.join(header)) or 'nothing'}")
+                                                      f"header has {_shorten(shown) or 'nothing'}")
     try:
         for row in reader:
             number = reader.line_num + skipped
@@ -287,36 +394,113 @@ def _list(record: dict, field: str, problems: list[str]) -> list[str]:
     return out
 
 
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
 def _date(record: dict, field: str, required: bool, problems: list[str]) -> date | None:
+    """A date written ``YYYY-MM-DD`` (a time after it is ignored), ``DD/MM/YYYY`` as in France,
+    or a date cell of a workbook."""
     value = record.get(field)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             problems.append(f"{field}\x1fmissing date")
         return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
     if not isinstance(value, str):
-        problems.append(f"{field}\x1fexpected an ISO date YYYY-MM-DD")
+        problems.append(f"{field}\x1fexpected a date DD/MM/YYYY or YYYY-MM-DD")
         return None
+    text = value.strip()
     try:
-        return date.fromisoformat(value.strip()[:10])
+        if match := _DAY_FIRST.fullmatch(text):
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+        return date.fromisoformat(text[:10])
     except ValueError:
-        problems.append(f"{field}\x1f'{value.strip()[:40]}' is not a valid date (expected YYYY-MM-DD)")
+        problems.append(f"{field}\x1f'{text[:40]}' is not a valid date (expected DD/MM/YYYY or YYYY-MM-DD)")
         return None
 
 
-def _language_code(code: str) -> str:
-    """ISO 639-1 code, lower-case; an ISO 639-2/3 code ("fra") is understood too."""
-    code = code.strip().lower()
+def _name_key(name: str) -> str:
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", fold(name)).split())
+
+
+def _names_index(pairs: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    index: dict[str, set[str]] = {}
+    for name, code in pairs:
+        key = _name_key(name)
+        if key:
+            index.setdefault(key, set()).add(code)
+    return {key: frozenset(codes) for key, codes in index.items()}
+
+
+@cache
+def _country_names() -> dict[str, frozenset[str]]:
+    """Country names, French and English (official and common forms), folded -> codes."""
+    french = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["fr"], fallback=True)
+    pairs = [("Kosovo", "XK")]
+    for country in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            name = getattr(country, attr, None)
+            if name:
+                pairs += [(name, country.alpha_2), (french.gettext(name), country.alpha_2)]
+    return _names_index(pairs)
+
+
+@cache
+def _language_names() -> dict[str, frozenset[str]]:
+    """Language names, French and English, folded -> ISO 639-1 codes."""
+    from .language import LANGUAGE_NAMES_FR
+
+    french = gettext.translation("iso639-3", pycountry.LOCALES_DIR, languages=["fr"], fallback=True)
+    pairs = [(name, code) for code, name in LANGUAGE_NAMES_FR.items()]
+    for language in pycountry.languages:
+        code = getattr(language, "alpha_2", None)
+        if code:
+            # ISO 639 names list variants: "Spanish; Castilian", "espagnol; castillan".
+            for name in (language.name, french.gettext(language.name)):
+                pairs += [(part, code) for part in re.split(r"[;,]", name)]
+    return _names_index(pairs)
+
+
+def _by_name(value: str, names: dict[str, frozenset[str]], what: str, problems: list[str],
+             field: str) -> str | None:
+    codes = names.get(_name_key(value))
+    if not codes:
+        return None
+    if len(codes) > 1:
+        problems.append(f"{field}\x1f'{value}' is ambiguous: it may be the {what} {' or '.join(sorted(codes))}; "
+                        "write the code instead")
+        return ""
+    return next(iter(codes))
+
+
+def _language_code(code: str, problems: list[str] | None = None, field: str = "language") -> str:
+    """ISO 639-1 code, lower-case; an ISO 639-2/3 code ("fra") or a French or English name
+    ("espagnol", "Spanish") is understood too."""
+    value = code.strip()
+    code = value.lower()
+    if code in _LANGUAGES:
+        return code
     if len(code) == 3 and (found := pycountry.languages.get(alpha_3=code)) is not None:
         return getattr(found, "alpha_2", code)
-    return code
+    named = _by_name(value, _language_names(), "language", problems if problems is not None else [], field)
+    return named if named is not None else code
 
 
-def _country_code(code: str) -> str:
-    """ISO 3166-1 alpha-2 code, upper-case; an alpha-3 code ("SEN") is understood too."""
-    code = code.strip().upper()
+def _country_code(code: str, problems: list[str] | None = None, field: str = "country") -> str:
+    """ISO 3166-1 alpha-2 code, upper-case; an alpha-3 code ("SEN") or a French or English name
+    ("Sénégal", "Senegal") is understood too."""
+    value = code.strip()
+    code = value.upper()
+    if code in _COUNTRIES:
+        return code
     if len(code) == 3 and (found := pycountry.countries.get(alpha_3=code)) is not None:
         return found.alpha_2
-    return code
+    named = _by_name(value, _country_names(), "country", problems if problems is not None else [], field)
+    return named if named is not None else value
 
 
 def label_end_default(start: date) -> date:
@@ -352,15 +536,15 @@ def validate_profile(record: dict[str, Any], source: str = "profile", line: int 
     elif not 1 <= len(codes) <= 3:
         p.append(f"domains\x1fexpected 1 to 3 domain codes, got {len(codes)}")
     out["domains"] = codes
-    languages = [_language_code(c) for c in _list(record, "languages", p)]
-    bad = [c for c in languages if c not in _LANGUAGES]
+    languages = [_language_code(c, p, "languages") for c in _list(record, "languages", p)]
+    bad = [c for c in languages if c and c not in _LANGUAGES]
     if bad:
-        p.append(f"languages\x1f{', '.join(bad)} not ISO 639-1 language code(s)")
-    out["languages"] = languages or ["fr"]
-    countries = [_country_code(c) for c in _list(record, "countries", p)]
-    bad = [c for c in countries if c not in _COUNTRIES]
+        p.append(f"languages\x1f{', '.join(bad)} not ISO 639-1 language code(s) nor language name(s)")
+    out["languages"] = [c for c in languages if c] or ["fr"]
+    countries = [_country_code(c, p, "countries") for c in _list(record, "countries", p)]
+    bad = [c for c in countries if c and c not in _COUNTRIES]
     if bad:
-        p.append(f"countries\x1f{', '.join(bad)} not ISO 3166-1 alpha-2 country code(s)")
+        p.append(f"countries\x1f{', '.join(bad)} not ISO 3166-1 alpha-2 country code(s) nor country name(s)")
     out["countries"] = countries
     start = _date(record, "label_start", True, p)
     end = _date(record, "label_end", False, p)
@@ -383,13 +567,13 @@ def validate_request(record: dict[str, Any], source: str = "request", line: int 
         p.append(f"id\x1flonger than {MAX_ID_LENGTH} characters")
     _check_length(out, "text", MAX_FILE_TEXT_CHARS, p)
     out["requester"] = _text(record, "requester", False, p)
-    country = _country_code(_text(record, "country", False, p))
+    country = _country_code(_text(record, "country", False, p), p)
     if country and country not in _COUNTRIES:
-        p.append(f"country\x1f'{country}' is not an ISO 3166-1 alpha-2 country code")
-    out["country"] = country
-    language = _language_code(_text(record, "language", False, p))
+        p.append(f"country\x1f'{country}' is not an ISO 3166-1 alpha-2 country code nor a country name")
+    out["country"] = country if country in _COUNTRIES else ""
+    language = _language_code(_text(record, "language", False, p), p)
     if language and language not in _LANGUAGES:
-        p.append(f"language\x1f'{language}' is not an ISO 639-1 language code")
+        p.append(f"language\x1f'{language}' is not an ISO 639-1 language code nor a language name")
     out["language"] = language
     received = _date(record, "received", False, p)
     out["received"] = received.isoformat() if received else ""
@@ -399,19 +583,21 @@ def validate_request(record: dict[str, Any], source: str = "request", line: int 
 
 
 # ---------------------------------------------------------------------------- whole files
-def _collect(records: Iterator[tuple[int, dict]], validate, source: str) -> list[dict]:
+def _collect(records: Iterator[tuple[int, dict]], validate, info: RecordsInfo) -> list[dict]:
     rows: list[dict] = []
     problems: list[Problem] = []
     first_line: dict[str, int] = {}
     for line, record in records:
         try:
-            row = validate(record, source, line)
+            row = validate(record, info.source, line)
         except DataError as exc:
-            problems.extend(exc.problems)
+            problems.extend(info.locate(exc.problems))
         else:
             if row["id"] in first_line:
                 seen_on = first_line[row["id"]]
-                problems.append(Problem(source, line, "id", f"duplicate id '{row['id']}' (first on line {seen_on})"))
+                unit = "row" if info.sheet is not None else "line"
+                problems.extend(info.locate([Problem(info.source, line, "id",
+                                                     f"duplicate id '{row['id']}' (first on {unit} {seen_on})")]))
             else:
                 first_line[row["id"]] = line
                 rows.append(row)
@@ -420,7 +606,7 @@ def _collect(records: Iterator[tuple[int, dict]], validate, source: str) -> list
     if problems:
         raise DataError(problems)
     if not rows:
-        raise DataError.single(source, None, None, "no records")
+        raise DataError([Problem(info.source, None, None, "no records", sheet=info.sheet)])
     return rows
 
 
@@ -434,35 +620,35 @@ def profiles_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def load_profiles(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
-    """Load and validate profiles; all-or-nothing.
+def load_profiles(source: str | Path | bytes, name: str | None = None, sheet: str | None = None) -> pd.DataFrame:
+    """Load and validate profiles (JSON Lines, CSV or .xlsx; ``sheet`` of a workbook); all-or-nothing.
 
     Returns
     -------
     DataFrame of shape (n_profiles, 12) with the columns of :data:`PROFILE_FIELDS`;
     ``label_start``/``label_end`` are datetimes (``label_end`` defaults to start + 3 years).
     """
-    records = read_records(source, name, PROFILE_REQUIRED)
-    source_name = name or (str(source) if not isinstance(source, bytes) else "upload")
-    return profiles_frame(_collect(records, validate_profile, source_name))
+    info = RecordsInfo()
+    records = read_records(source, name, PROFILE_REQUIRED, PROFILE_ALIASES, info, sheet)
+    return profiles_frame(_collect(records, validate_profile, info))
 
 
-def load_requests(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
-    """Load and validate requests; all-or-nothing. Columns: :data:`REQUEST_FIELDS`."""
-    records = read_records(source, name, REQUEST_REQUIRED)
-    source_name = name or (str(source) if not isinstance(source, bytes) else "upload")
-    return pd.DataFrame(_collect(records, validate_request, source_name), columns=list(REQUEST_FIELDS))
+def load_requests(source: str | Path | bytes, name: str | None = None, sheet: str | None = None) -> pd.DataFrame:
+    """Load and validate requests (JSON Lines, CSV or .xlsx); all-or-nothing. Columns: :data:`REQUEST_FIELDS`."""
+    info = RecordsInfo()
+    records = read_records(source, name, REQUEST_REQUIRED, REQUEST_ALIASES, info, sheet)
+    return pd.DataFrame(_collect(records, validate_request, info), columns=list(REQUEST_FIELDS))
 
 
 def iter_request_blocks(source: str | Path | bytes, block_size: int = 2048,
-                        name: str | None = None) -> Iterator[list[dict[str, Any]]]:
+                        name: str | None = None, sheet: str | None = None) -> Iterator[list[dict[str, Any]]]:
     """Stream validated requests in blocks of ``block_size``, in bounded memory.
 
     Ids are checked for duplicates as they stream, block by block (see :class:`SeenIds`: 12
     bytes per id is the only state kept). Call it twice, once to validate and once to
     process, when nothing may be half-done.
     """
-    source_name = name or (str(source) if not isinstance(source, bytes) else "upload")
+    info = RecordsInfo()
     seen = SeenIds()
     block: list[dict[str, Any]] = []
     lines: list[int] = []
@@ -472,12 +658,17 @@ def iter_request_blocks(source: str | Path | bytes, block_size: int = 2048,
         repeat = seen.add([row["id"] for row in block], lines)
         if repeat is not None:
             position, first_line = repeat
-            raise DataError.single(source_name, lines[position], "id",
-                                   f"duplicate id '{block[position]['id']}' (first on line {first_line})")
+            unit = "row" if info.sheet is not None else "line"
+            raise DataError(info.locate([Problem(info.source, lines[position], "id",
+                                                 f"duplicate id '{block[position]['id']}' "
+                                                 f"(first on {unit} {first_line})")]))
         return block
 
-    for line, record in read_records(source, name, REQUEST_REQUIRED):
-        block.append(validate_request(record, source_name, line))
+    for line, record in read_records(source, name, REQUEST_REQUIRED, REQUEST_ALIASES, info, sheet):
+        try:
+            block.append(validate_request(record, info.source, line))
+        except DataError as exc:
+            raise DataError(info.locate(exc.problems)) from None
         lines.append(line)
         any_record = True
         if len(block) >= block_size:
@@ -486,7 +677,7 @@ def iter_request_blocks(source: str | Path | bytes, block_size: int = 2048,
     if block:
         yield checked(block, lines)
     if not any_record:
-        raise DataError.single(source_name, None, None, "no records")
+        raise DataError([Problem(info.source, None, None, "no records", sheet=info.sheet)])
 
 
 class SeenIds:

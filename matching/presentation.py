@@ -209,3 +209,65 @@ def profile_view(profile: dict[str, Any], as_of: date) -> dict[str, Any]:
         "domain_labels": [(c, label_of.get(c, c)) for c in profile["domains"]],
         "label_status": label_status(end, as_of),
     }
+
+
+# ---------------------------------------------------------------------------- file errors in French
+FIELD_NAMES_FR = {"id": "identifiant", "text": "texte", "requester": "demandeur", "country": "pays",
+                  "language": "langue", "received": "date de réception", "group": "groupe"}
+# (pattern of a loader message, French wording): the loader speaks English (CLI, API, logs);
+# the staff page shows the same problems in French. Unknown messages are shown as they are.
+_PROBLEMS_FR: tuple[tuple[str, str], ...] = (
+    (r"missing column\(s\) ([^;:]+)[;:].*", "colonne(s) manquante(s) : {0} (la ligne d'en-tête doit nommer "
+                                             "au moins l'identifiant et le texte de chaque demande)"),
+    (r"missing or empty", "valeur manquante ou vide"),
+    (r"missing field", "champ manquant"),
+    (r"no records", "aucune demande dans le fichier"),
+    (r"empty file", "le fichier est vide"),
+    (r"the sheet is empty", "la feuille est vide"),
+    (r"duplicate id '(.*)' \(first on (?:line|row) (\d+)\)", "identifiant « {0} » en double (déjà vu ligne {1})"),
+    (r"'(.*)' is not a valid date.*", "« {0} » n'est pas une date valide (attendu JJ/MM/AAAA ou AAAA-MM-JJ)"),
+    (r"'(.*)' is not an ISO 3166-1 .*", "« {0} » n'est ni un code pays (SN, MA…) ni un nom de pays connu"),
+    (r"'(.*)' is not an ISO 639-1 .*", "« {0} » n'est ni un code de langue (fr, es…) ni un nom de langue connu"),
+    (r"'(.*)' is ambiguous.*", "« {0} » est ambigu : écrivez le code à la place"),
+    (r"the cell holds a formula \((.*)\).*", "la cellule contient une formule ({0}) : collez les valeurs seules "
+                                            "(Collage spécial > Valeurs)"),
+    (r"the cell shows an Excel error \((.*)\)", "la cellule affiche une erreur Excel ({0})"),
+    (r"a password-protected.*", "classeur protégé par un mot de passe : retirez le mot de passe dans Excel "
+                                "(Fichier > Informations > Protéger le classeur), puis enregistrez-le en .xlsx"),
+    (r"an old Excel \.xls.*", "ancien format Excel .xls : ouvrez-le dans Excel et enregistrez-le au format "
+                              ".xlsx (Classeur Excel) ou CSV"),
+    (r"refused: .*ZIP bomb.*", "classeur refusé : son contenu décompressé serait anormalement volumineux"),
+    (r"refused: .*(DOCTYPE|entities).*", "classeur refusé : il contient des déclarations XML interdites"),
+    (r"refused: .*", "classeur refusé : sa structure n'est pas celle d'un classeur Excel ordinaire"),
+    (r"a ZIP archive that is not.*|a damaged ZIP.*|unreadable Excel.*",
+     "ce fichier n'est pas un classeur Excel .xlsx lisible : ouvrez-le dans Excel et enregistrez-le à nouveau"),
+    (r"no sheet named '(.*)'; the workbook has (.*)", "aucune feuille nommée « {0} » ; le classeur contient : {1}"),
+    (r"columns '(.*)' and '(.*)' both mean .*", "les colonnes « {0} » et « {1} » désignent la même information : "
+                                               "gardez-en une seule"),
+    (r"([\d,]+) characters, longer than the limit of ([\d,]+)", "{0} caractères, au-delà de la limite de {1}"),
+    (r"binary file \((.*)\).*", "fichier binaire ({0}) : attendu un classeur .xlsx, un CSV ou du JSON Lines"),
+    (r"not valid UTF-8 text.*", "texte illisible (ni UTF-8 ni Windows-1252)"),
+)
+
+
+def problem_fr(problem: Any) -> str:
+    """A loading problem (:class:`matching.loading.Problem`) as the staff page shows it, in French:
+    where (file, sheet, row, column) then what is wrong."""
+    where = [f"fichier « {problem.source} »"]
+    if problem.sheet is not None:
+        where.append(f"feuille « {problem.sheet} »")
+    if problem.line is not None:
+        where.append(f"ligne {problem.line}")
+    if problem.column:
+        where.append("colonne " + re.sub(r"'(.*)'", r"« \1 »", problem.column))
+    elif problem.field:
+        where.append(f"champ « {FIELD_NAMES_FR.get(problem.field, problem.field)} »")
+    message = problem.message
+    for pattern, french in _PROBLEMS_FR:
+        if found := re.fullmatch(pattern, message, flags=re.S):
+            groups = found.groups()
+            if pattern.startswith("missing column"):  # field names, in French
+                groups = (", ".join(FIELD_NAMES_FR.get(g.strip(), g.strip()) for g in groups[0].split(",")),)
+            message = french.format(*groups)
+            break
+    return ", ".join(where) + " : " + message

@@ -155,7 +155,7 @@ def test_batch_ndjson_and_default_csv(client):
 
 @pytest.mark.parametrize(("data", "needle"), [
     (b"", "empty file"),
-    (b"id;texte\nR1;eau\n", "text"),
+    (b"id;objet\nR1;eau\n", "text"),
     (b"\x00\x01\x02binary\x00", "binary"),
     (b'{"id": "R1", "text": "eau"}\n{"id": "R1", "text": "eau"}\n', "duplicate"),
     (b'{"id": "R1", "text": ""}\n', "text"),

@@ -141,3 +141,47 @@ def test_keyboard_only_search_and_french_errors(server, page):
     page.keyboard.press("Enter")
     page.locator("li.card").first.wait_for()
     assert "/profils/T-EAU-01" in page.locator("li.card h3 a").first.get_attribute("href")
+
+
+@pytest.mark.slow
+def test_process_a_workbook_of_requests_and_download_the_results(server, page, tmp_path):
+    import openpyxl
+
+    backlog = tmp_path / "demandes.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Demandes"
+    sheet.append(["Demandes reçues"])
+    sheet.append(["Référence", "Pays", "Texte de la demande"])
+    sheet.append(["DEM-1", "Sénégal", REQUEST])
+    sheet.append(["DEM-2", "Maroc", "eau potable en zone rurale, forages villageois"])
+    book.save(backlog)
+
+    page.goto(server + "/")
+    page.locator("#fichier").set_input_files(str(backlog))
+    page.get_by_role("button", name="Traiter le fichier").click()
+    link = page.locator("#telecharger")
+    link.wait_for(state="visible", timeout=60_000)
+    with page.expect_download() as info:
+        link.click()
+    path = tmp_path / "resultats.xlsx"
+    info.value.save_as(path)
+    assert info.value.suggested_filename.endswith(".xlsx")
+    results = openpyxl.load_workbook(path)
+    rows = list(results["Experts classés"].iter_rows(min_row=2, values_only=True))
+    assert {r[0] for r in rows} == {"DEM-1", "DEM-2"}
+    assert [r[3] for r in rows if r[0] == "DEM-2" and r[1] == 1] == ["T-EAU-01"]
+
+    # A workbook without a text column: a French error next to the file, naming row and column.
+    bad = tmp_path / "sans-texte.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Identifiant", "Pays"])
+    book.active.append(["DEM-9", "Atlantide"])
+    book.save(bad)
+    page.locator("#fichier").set_input_files(str(bad))
+    page.get_by_role("button", name="Traiter le fichier").click()
+    errors = page.locator("#fichier-erreurs")
+    errors.wait_for(state="visible", timeout=60_000)
+    assert "colonne(s) manquante(s) : texte" in errors.inner_text()
+    assert "ligne 1" in errors.inner_text() and "sans-texte.xlsx" in errors.inner_text()
+    assert page.locator("#telechargement").is_hidden()

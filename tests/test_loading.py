@@ -81,10 +81,11 @@ def test_windows_1252_csv_is_decoded(tmp_path):
 
 def test_missing_csv_column_is_named(tmp_path):
     path = tmp_path / "r.csv"
-    path.write_text("id,texte\nR1,bonjour\n", encoding="utf-8")
+    path.write_text("id,objet\nR1,bonjour\n", encoding="utf-8")
     with pytest.raises(DataError) as info:
         load_requests(path)
     assert info.value.problems[0].field == "text"
+    assert "header has id, objet" in info.value.problems[0].message
 
 
 @pytest.mark.parametrize("content", [b"", b"\n\n", b"\x00\x01\x02binary"])

@@ -42,7 +42,7 @@ BAD_REQUESTS: dict[str, tuple[str | None, str]] = {
     "requests-text-not-a-string.jsonl": ("text", "expected text, got dict"),
     "requests-duplicate-ids.jsonl": ("id", "duplicate id 'R1'"),
     "requests-bad-language.jsonl": ("language", "'xx' is not an ISO 639-1"),
-    "requests-bad-country.csv": ("country", "'FRANCE' is not an ISO 3166-1"),
+    "requests-bad-country.csv": ("country", "'Atlantide' is not an ISO 3166-1"),
     "requests-impossible-date.jsonl": ("received", "'2025-02-30' is not a valid date"),
     "requests-over-long-id.jsonl": ("id", "longer than 200 characters"),
     "requests-lone-surrogate-id.jsonl": ("id", "unpaired surrogate"),

@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, 
 from fastapi.responses import Response
 
 from matching.batch import BATCH_COLUMNS, run_batch
+from matching.excel import XLSX_MEDIA_TYPE
 from matching.filters import MatchFilters
 from matching.loading import DataError
 from matching.presentation import language_name_fr, language_notice
@@ -23,12 +24,18 @@ from ..schemas import BatchResponse, ErrorOut, MatchedTermOut, MatchRequest, Mat
 router = APIRouter(prefix="/match", tags=["match"], dependencies=[ReadAccess])
 
 Codes = Annotated[list[str], Query(max_length=50)]
-BATCH_DOC = """Upload a CSV or JSON Lines file of requests (field `file`, **at most 10 MB**), with columns
-`id` and `text` (optional: `requester`, `country`, `language`, `received`, `group`). CSV may use `,` `;`
-or tab separators; UTF-8 (BOM tolerated) or Windows-1252. The whole file is checked first: a bad line
-gives 422 naming its line and field, and no result. The answer has the CLI's `batch` columns
-(`""" + "`, `".join(BATCH_COLUMNS) + """`): CSV by default or with `Accept: text/csv`, JSON with
-`Accept: application/json`, JSON Lines with `Accept: application/x-ndjson`."""
+BATCH_DOC = """Upload a CSV, JSON Lines or Excel .xlsx file of requests (field `file`, **at most 10 MB**), with
+columns `id` and `text` (optional: `requester`, `country`, `language`, `received`, `group`), named in English or
+French (`identifiant`/`référence`, `texte`/`demande`, `demandeur`, `pays`, `langue`, `date de réception`),
+in any case, with or without accents. CSV may use `,` `;` or tab separators; UTF-8 (BOM tolerated) or
+Windows-1252. A workbook is read from its first sheet (or `sheet`); the header row may sit below a title.
+Countries and languages may be codes or names ("Sénégal", "espagnol"); dates `DD/MM/YYYY`, ISO or Excel dates.
+The whole file is checked first: a bad line gives 422 naming its line (and sheet and column) and field, and no
+result; ZIP bombs, XML entities, old .xls and password-protected workbooks are refused with 422. The answer has
+the CLI's `batch` columns (`""" + "`, `".join(BATCH_COLUMNS) + """`): CSV by default or with
+`Accept: text/csv`, JSON with `Accept: application/json`, JSON Lines with `Accept: application/x-ndjson`,
+an Excel workbook (ranked experts, requests without a good expert, summary; French headers) with
+`Accept: """ + XLSX_MEDIA_TYPE + """`."""
 
 
 @router.post("", response_model=MatchResponse, summary="Rank expert profiles for one request",
@@ -62,16 +69,19 @@ def _read_upload(upload: UploadFile, limit: int) -> bytes:
     return data
 
 
-@router.post("/batch", summary="Rank profiles for a file of requests (CSV or JSON Lines, 10 MB max)",
+@router.post("/batch", summary="Rank profiles for a file of requests (CSV, JSON Lines or .xlsx, 10 MB max)",
              description=BATCH_DOC, response_model=BatchResponse,
              responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
-                                          "application/x-ndjson": {"schema": {"type": "string"}}}},
+                                          "application/x-ndjson": {"schema": {"type": "string"}},
+                                          XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
                         413: {"model": ErrorOut, "description": "File over the size limit"}})
 def match_batch(
     request: Request,
     settings: SettingsDep,
     snapshot: SnapshotDep,
-    file: Annotated[UploadFile, File(description="CSV or JSON Lines file of requests")],
+    file: Annotated[UploadFile, File(description="CSV, JSON Lines or .xlsx file of requests")],
+    sheet: Annotated[str | None, Query(max_length=100, description="Worksheet of an .xlsx file (default: the first)")]
+    = None,
     top_k: Annotated[int, Query(ge=1, le=50)] = 10,
     as_of: Annotated[date | None, Query(description="Date labels must be valid on (default: today)")] = None,
     include_expired: bool = False,
@@ -81,16 +91,24 @@ def match_batch(
 ) -> Response | BatchResponse:
     data = _read_upload(file, settings.max_upload_bytes)
     accept = request.headers.get("accept", "")
-    fmt = "jsonl" if ("application/json" in accept or "ndjson" in accept) else "csv"
+    fmt = ("xlsx" if XLSX_MEDIA_TYPE in accept else
+           "jsonl" if ("application/json" in accept or "ndjson" in accept) else "csv")
     filters = MatchFilters(domains=tuple(domain), languages=tuple(language), countries=tuple(country),
                            as_of=as_of or date.today(), include_expired=include_expired)
     if snapshot.matcher is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "No active expert profile to match against.")
-    out = io.StringIO()
+    # The upload's own name is shown in errors and the summary, never opened (see test_security).
+    name = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
+    out: io.StringIO | io.BytesIO = io.BytesIO() if fmt == "xlsx" else io.StringIO()
     try:
-        summary = run_batch(snapshot.matcher, data, out, filters, top_k=top_k, workers=1, progress=False, fmt=fmt)
+        summary = run_batch(snapshot.matcher, data, out, filters, top_k=top_k, workers=1, progress=False, fmt=fmt,
+                            name=name, sheet=sheet)
     except DataError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, data_error_detail(exc, "file")) from None
+    if fmt == "xlsx":
+        return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE,
+                        headers={"Content-Disposition": 'attachment; filename="matches.xlsx"'})
+    assert isinstance(out, io.StringIO)
     if fmt == "csv":
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="matches.csv"'})

@@ -10,15 +10,20 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from matching.batch import run_batch
+from matching.excel import XLSX_MEDIA_TYPE
+from matching.filters import MatchFilters
 from matching.language import LANGUAGE_NAMES_FR
+from matching.loading import DataError
 from matching.presentation import (
     HOLDER_TYPE_LABELS_FR,
     language_name_fr,
     language_notice,
+    problem_fr,
     profile_view,
     request_segments,
 )
@@ -164,6 +169,57 @@ def export_csv(request: Request, snapshot: SnapshotDep, form: FormDep) -> Respon
     name = f"expe-ct-resultats-{date.today().isoformat()}.csv"
     return Response(results_csv(outcome), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.post("/traitement", dependencies=[PageAccess])
+def process_file(
+    request: Request,
+    snapshot: SnapshotDep,
+    settings: SettingsDep,
+    fichier: Annotated[UploadFile | None, File()] = None,
+    format: Annotated[str, Form(max_length=10)] = "xlsx",
+    feuille: Annotated[str, Form(max_length=100)] = "",
+    nombre: Annotated[str, Form(max_length=10)] = "10",
+) -> Response:
+    """A file of requests in, the ranked experts out (workbook or CSV); errors in French.
+
+    The page's script asks for JSON errors (``Accept: application/json``) to show them next to the
+    file; without the script, the page is rendered again with them."""
+    form = SearchForm(nombre=nombre)
+    errors: list[str] = []
+    data = b""
+    if fichier is None or not fichier.filename:
+        errors.append("Choisissez un fichier de demandes (.xlsx, .csv ou .jsonl).")
+    else:
+        data = fichier.file.read(settings.max_upload_bytes + 1)
+        if len(data) > settings.max_upload_bytes:
+            errors.append(f"Le fichier dépasse la taille maximale de {settings.max_upload_bytes // 2**20} Mo.")
+    if form.top_k() is None:
+        errors.append(f"Le nombre d'experts par demande doit être un nombre entier entre 1 et {MAX_RESULTS}.")
+    if snapshot.matcher is None:
+        errors.append("Aucun profil labellisé n'est actif : impossible de traiter le fichier.")
+    fmt = "csv" if format == "csv" else "xlsx"
+    if not errors:
+        name = (fichier.filename or "demandes").replace("\\", "/").rsplit("/", 1)[-1][:200]  # type: ignore[union-attr]
+        out: io.BytesIO | io.StringIO = io.BytesIO() if fmt == "xlsx" else io.StringIO()
+        try:
+            run_batch(snapshot.matcher, data, out, MatchFilters(as_of=date.today()), top_k=form.top_k() or 10,
+                      workers=1, progress=False, fmt=fmt, name=name, sheet=feuille.strip() or None)
+        except DataError as exc:
+            errors = [problem_fr(p) for p in exc.problems[:20]]
+            if len(exc.problems) > 20:
+                errors.append(f"… et {len(exc.problems) - 20} autre(s) problème(s).")
+        else:
+            stem = f"expe-ct-resultats-{date.today().isoformat()}"
+            if fmt == "xlsx":
+                return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE,
+                                headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'})
+            return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"erreurs": errors}, status_code=422)
+    return templates.TemplateResponse(request, "index.html", _context(snapshot, SearchForm(), file_errors=errors),
+                                      status_code=422)
 
 
 @router.get("/profils/{expert_id}", response_class=HTMLResponse, dependencies=[PageAccess])
