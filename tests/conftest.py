@@ -6,6 +6,9 @@ saving it with joblib costs several times the build. A test about the saved inde
 one client per module on its own store, shared with the module's other read-only tests; the
 store's revision and counts are checked after each such test, so a test that writes cannot
 hide there.
+Clients made by these fixtures share built matchers: a store whose content was already
+indexed in this session gets that matcher again, instead of a second build of the same
+profiles (writes change the content, so the index they trigger is really rebuilt).
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+import matching.live
 from api.main import create_app
 from api.settings import Settings
+from matching.ranking import Matcher
 
 # Engine fixtures (a small illustrative profile file and a matcher built on it).
 pytest_plugins = ["engine_support"]
@@ -42,6 +47,22 @@ def index_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path | None:
     return tmp_path / "var" / "index" if request.node.get_closest_marker("saves_index") else None
 
 
+_build_matcher = matching.live.build_matcher
+_BUILT: dict[str, Matcher] = {}
+
+
+def _build_once(frame, **options) -> Matcher:
+    """``build_matcher`` for the live index, memoised on the profiles' content (the last few)."""
+    key = repr((frame.to_csv(index=False), sorted(options.items())))
+    matcher = _BUILT.get(key)
+    if matcher is None:
+        matcher = _build_matcher(frame, **options)
+        while len(_BUILT) >= 4:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = matcher
+    return matcher
+
+
 def _settings(directory: Path, profiles: Path, index: Path | None, **overrides) -> Settings:
     values = {"db_path": directory / "var" / "expe.db", "profiles_path": profiles, "index_dir": index,
               "api_key": WRITE_KEY, **overrides}
@@ -56,7 +77,8 @@ def make_settings(tmp_path: Path, profiles_file: Path, index_dir: Path | None) -
 
 
 @pytest.fixture
-def make_client(make_settings) -> Iterator[Callable[..., TestClient]]:
+def make_client(make_settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., TestClient]]:
+    monkeypatch.setattr(matching.live, "build_matcher", _build_once)
     clients: list[TestClient] = []
 
     def make(**overrides) -> TestClient:
@@ -76,8 +98,12 @@ def shared_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClie
     directory = tmp_path_factory.mktemp("shared")
     profiles = directory / "profiles.jsonl"
     shutil.copy(FIXTURES / "profiles.jsonl", profiles)
-    with TestClient(create_app(_settings(directory, profiles, None)), raise_server_exceptions=False) as client:
-        yield client
+    client = TestClient(create_app(_settings(directory, profiles, None)), raise_server_exceptions=False)
+    with pytest.MonkeyPatch.context() as patch:  # only while the index is built: the tests do not write
+        patch.setattr(matching.live, "build_matcher", _build_once)
+        client.__enter__()
+    yield client
+    client.__exit__(None, None, None)
 
 
 def _store_state(client: TestClient) -> tuple[int, dict[str, int]]:
