@@ -1,4 +1,5 @@
 # The README's two commands: `make run` and `make test`. Each sets up .venv itself.
+# While working: `make test-fast` (everything not marked slow) and `make lint`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ RUNTIME := $(VENV)/.runtime-$(HASH)
 DEV := $(VENV)/.dev-$(HASH)
 BENCH := $(VENV)/.bench-$(HASH)
 
-.PHONY: run test chromium batch evaluate bench clean
+.PHONY: run test test-fast lint chromium batch evaluate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +39,20 @@ chromium:
 run: $(RUNTIME)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m api
 
+LINTED := matching api tests bench
+
+# The whole suite. Only `ruff check` for now: the code base is not yet `ruff format`ted (see `lint`).
 test: $(DEV) chromium
-	$(BIN)/ruff check matching api tests bench
+	$(BIN)/ruff check $(LINTED)
 	$(BIN)/python -m pytest
+
+# The fast loop: everything but faults, schemathesis, browser, notebooks and CLI subprocesses.
+test-fast: $(DEV)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(DEV)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 batch: $(RUNTIME)
 	$(BIN)/expe-match batch --requests data/requests.jsonl --out var/matches.csv

@@ -1,4 +1,15 @@
-"""Shared fixtures: a temporary store seeded from tests/fixtures/profiles.jsonl, and API clients."""
+"""Shared fixtures: a temporary store seeded from tests/fixtures/profiles.jsonl, and API clients.
+
+The API fixtures build the index in memory (``index_dir=None``, i.e. ``EXPE_INDEX_DIR`` empty):
+saving it with joblib costs several times the build. A test about the saved index is marked
+``saves_index`` and gets ``tmp_path/var/index``. A test marked ``reads_only`` gets, as ``client``,
+one client per module on its own store, shared with the module's other read-only tests; the
+store's revision and counts are checked after each such test, so a test that writes cannot
+hide there.
+Clients made by these fixtures share built matchers: a store whose content was already
+indexed in this session gets that matcher again, instead of a second build of the same
+profiles (writes change the content, so the index they trigger is really rebuilt).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +20,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+import matching.live
 from api.main import create_app
 from api.settings import Settings
+from matching.ranking import Matcher
 
 # Engine fixtures (a small illustrative profile file and a matcher built on it).
 pytest_plugins = ["engine_support"]
@@ -29,16 +42,43 @@ def profiles_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path, profiles_file: Path) -> Callable[..., Settings]:
+def index_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path | None:
+    """Where the API fixtures save the index: nowhere, unless the test is marked ``saves_index``."""
+    return tmp_path / "var" / "index" if request.node.get_closest_marker("saves_index") else None
+
+
+_build_matcher = matching.live.build_matcher
+_BUILT: dict[str, Matcher] = {}
+
+
+def _build_once(frame, **options) -> Matcher:
+    """``build_matcher`` for the live index, memoised on the profiles' content (the last few)."""
+    key = repr((frame.to_csv(index=False), sorted(options.items())))
+    matcher = _BUILT.get(key)
+    if matcher is None:
+        matcher = _build_matcher(frame, **options)
+        while len(_BUILT) >= 4:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = matcher
+    return matcher
+
+
+def _settings(directory: Path, profiles: Path, index: Path | None, **overrides) -> Settings:
+    values = {"db_path": directory / "var" / "expe.db", "profiles_path": profiles, "index_dir": index,
+              "api_key": WRITE_KEY, **overrides}
+    return Settings(**values)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, profiles_file: Path, index_dir: Path | None) -> Callable[..., Settings]:
     def make(**overrides) -> Settings:
-        values = {"db_path": tmp_path / "var" / "expe.db", "profiles_path": profiles_file,
-                  "index_dir": tmp_path / "var" / "index", "api_key": WRITE_KEY, **overrides}
-        return Settings(**values)
+        return _settings(tmp_path, profiles_file, index_dir, **overrides)
     return make
 
 
 @pytest.fixture
-def make_client(make_settings) -> Iterator[Callable[..., TestClient]]:
+def make_client(make_settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., TestClient]]:
+    monkeypatch.setattr(matching.live, "build_matcher", _build_once)
     clients: list[TestClient] = []
 
     def make(**overrides) -> TestClient:
@@ -52,10 +92,39 @@ def make_client(make_settings) -> Iterator[Callable[..., TestClient]]:
         client.__exit__(None, None, None)
 
 
+@pytest.fixture(scope="module")
+def shared_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One client per module, on its own seeded store, for the tests marked ``reads_only``."""
+    directory = tmp_path_factory.mktemp("shared")
+    profiles = directory / "profiles.jsonl"
+    shutil.copy(FIXTURES / "profiles.jsonl", profiles)
+    client = TestClient(create_app(_settings(directory, profiles, None)), raise_server_exceptions=False)
+    with pytest.MonkeyPatch.context() as patch:  # only while the index is built: the tests do not write
+        patch.setattr(matching.live, "build_matcher", _build_once)
+        client.__enter__()
+    yield client
+    client.__exit__(None, None, None)
+
+
+def _store_state(client: TestClient) -> tuple[int, dict[str, int]]:
+    store = client.app.state.store
+    return store.revision(), store.counts()
+
+
 @pytest.fixture
-def client(make_client) -> TestClient:
-    """A client on a fresh store, writes allowed with WRITE_KEY, reads open."""
-    return make_client()
+def client(request: pytest.FixtureRequest, make_client) -> Iterator[TestClient]:
+    """A client on a fresh store, writes allowed with WRITE_KEY, reads open.
+
+    Marked ``reads_only``: the module's shared client instead, checked unchanged afterwards.
+    """
+    if request.node.get_closest_marker("reads_only") is None:
+        yield make_client()
+        return
+    shared: TestClient = request.getfixturevalue("shared_client")
+    before = _store_state(shared)
+    yield shared
+    shared.cookies.clear()
+    assert _store_state(shared) == before, "a test marked reads_only changed the shared store"
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ NEW = {
 }
 
 
+@pytest.mark.reads_only
 def test_list_is_paginated_and_ordered(client):
     first = client.get("/experts", params={"limit": 5}).json()
     assert first["total"] == 12 and first["offset"] == 0 and len(first["items"]) == 5
@@ -27,6 +28,7 @@ def test_list_is_paginated_and_ordered(client):
     assert len(last["items"]) == 2
 
 
+@pytest.mark.reads_only
 @pytest.mark.parametrize(("params", "expected"), [
     ({"domain": "DECH"}, {"T-DECH-01", "T-DECH-02", "T-DECH-03"}),
     ({"domain": ["CULT", "TOUR"]}, {"T-CULT-01", "T-TOUR-01"}),
@@ -42,6 +44,7 @@ def test_list_filters(client, params, expected):
     assert body["total"] == len(expected)
 
 
+@pytest.mark.reads_only
 def test_list_rejects_bad_parameters_naming_them(client):
     cases = (({"limit": 0}, "limit"), ({"offset": -1}, "offset"), ({"valid_on": "2024-02-30"}, "valid_on"))
     for params, field in cases:
@@ -50,6 +53,7 @@ def test_list_rejects_bad_parameters_naming_them(client):
         assert response.json()["detail"][0]["loc"][-1] == field
 
 
+@pytest.mark.reads_only
 def test_get_one_and_404(client):
     body = client.get("/experts/T-EAU-01").json()
     assert body["holder"] == "Syndicat des eaux du Val de Sorne"
@@ -151,6 +155,7 @@ def test_withdraw_keeps_history_and_leaves_matching(client, auth):
     assert client.post("/experts", json={**NEW, "id": "T-DECH-01"}, headers=auth).status_code == 409
 
 
+@pytest.mark.reads_only
 def test_history_404(client):
     assert client.get("/experts/NOPE/history").status_code == 404
 

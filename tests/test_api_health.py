@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from matching.taxonomy import domain_codes
 
 
+@pytest.mark.reads_only
 def test_health_reports_counts_and_build_time(client):
     body = client.get("/health").json()
     assert body["status"] == "ok"
@@ -16,6 +19,7 @@ def test_health_reports_counts_and_build_time(client):
     assert body["last_rebuild_error"] is None
 
 
+@pytest.mark.reads_only
 def test_domains_lists_the_taxonomy(client):
     response = client.get("/domains")
     assert response.status_code == 200
@@ -24,6 +28,7 @@ def test_domains_lists_the_taxonomy(client):
     assert all(d["label"] and d["description"] for d in response.json())
 
 
+@pytest.mark.reads_only
 def test_security_headers_and_no_cors_by_default(client):
     response = client.get("/health", headers={"Origin": "https://evil.example"})
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -37,12 +42,14 @@ def test_cors_only_when_configured(make_client):
     assert response.headers["access-control-allow-origin"] == "https://staff.example"
 
 
+@pytest.mark.reads_only
 def test_unknown_route_is_404_json(client):
     response = client.get("/nope")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
 
 
+@pytest.mark.saves_index
 def test_restart_loads_the_saved_index(make_client, caplog):
     first = make_client()
     built_at = first.get("/health").json()["index_built_at"]
@@ -53,6 +60,7 @@ def test_restart_loads_the_saved_index(make_client, caplog):
     assert second.get("/health").json()["index_built_at"] == built_at
 
 
+@pytest.mark.saves_index
 def test_corrupt_saved_index_is_rebuilt_with_a_log_line(make_client, make_settings, caplog):
     make_client()
     index_file = make_settings().index_dir / "index.joblib"

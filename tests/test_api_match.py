@@ -10,6 +10,8 @@ import pytest
 
 from matching.batch import BATCH_COLUMNS
 
+pytestmark = pytest.mark.reads_only  # every `client` test here only reads
+
 DUMP = "Notre commune a un tas d'ordures à ciel ouvert près du marché, il faut le fermer."
 
 

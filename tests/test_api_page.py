@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from conftest import READ_KEY
 
 DUMP = "Notre commune a un tas d'ordures à ciel ouvert près du marché, il faut le fermer."
 
 
+@pytest.mark.reads_only
 def test_home_renders_the_form_in_french(client):
     response = client.get("/")
     assert response.status_code == 200
@@ -23,6 +25,7 @@ def test_home_renders_the_form_in_french(client):
     assert response.headers["x-frame-options"] == "DENY"
 
 
+@pytest.mark.reads_only
 def test_search_shows_ranked_cards_with_highlights(client):
     response = client.post("/", data={"texte": DUMP, "nombre": "3"})
     assert response.status_code == 200
@@ -36,12 +39,14 @@ def test_search_shows_ranked_cards_with_highlights(client):
     assert "Déchets, économie circulaire" in html  # domain chip
 
 
+@pytest.mark.reads_only
 def test_search_escapes_html(client):
     response = client.post("/", data={"texte": "<script>alert(1)</script> décharge"})
     assert "<script>alert(1)</script>" not in response.text
     assert "&lt;script&gt;" in response.text
 
 
+@pytest.mark.reads_only
 def test_filters_are_applied_and_kept(client):
     data = {"texte": "eau potable et assainissement", "nombre": "5", "domaines": ["EAU"], "langues": ["ar"],
             "region": "Occitanie", "type": "commune", "pays": "ma"}
@@ -51,6 +56,7 @@ def test_filters_are_applied_and_kept(client):
     assert '<option value="Occitanie" selected>' in html
 
 
+@pytest.mark.reads_only
 def test_expired_labels_flagged_when_included(client):
     data = {"texte": "stratégie de tourisme durable et promotion", "expires": "1"}
     html = client.post("/", data=data).text
@@ -58,6 +64,7 @@ def test_expired_labels_flagged_when_included(client):
     assert "/profils/T-TOUR-01" not in client.post("/", data={"texte": data["texte"]}).text
 
 
+@pytest.mark.reads_only
 def test_empty_and_overlong_text_get_french_messages(client):
     empty = client.post("/", data={"texte": "   "})
     assert empty.status_code == 422
@@ -71,17 +78,20 @@ def test_empty_and_overlong_text_get_french_messages(client):
     assert "Le nombre de résultats doit être un nombre entier entre 1 et 50." in bad_count.text
 
 
+@pytest.mark.reads_only
 def test_unsupported_language_notice_in_french(client):
     html = client.post("/", data={"texte": "نحتاج إلى مساعدة في إدارة النفايات المنزلية في بلديتنا"}).text
     assert "Langue détectée : <strong>arabe</strong>" in html
     assert "La demande semble rédigée en arabe" in html
 
 
+@pytest.mark.reads_only
 def test_no_result_message(client):
     html = client.post("/", data={"texte": "eau potable", "domaines": ["CULT"]}).text
     assert "Aucun profil ne correspond" in html
 
 
+@pytest.mark.reads_only
 def test_export_csv(client):
     response = client.post("/export.csv", data={"texte": DUMP, "nombre": "3"})
     assert response.status_code == 200
@@ -95,6 +105,7 @@ def test_export_csv(client):
     assert client.post("/export.csv", data={"texte": ""}).status_code == 422
 
 
+@pytest.mark.reads_only
 def test_profile_page_and_404(client):
     html = client.get("/profils/T-EAU-01").text
     assert "Adduction d&#39;eau potable en zone rurale" in html
@@ -110,6 +121,7 @@ def test_withdrawn_profile_page_says_so(client, auth):
     assert response.status_code == 404 and "a été retiré le" in response.text
 
 
+@pytest.mark.reads_only
 def test_static_files(client):
     assert client.get("/static/style.css").status_code == 200
     assert "compteur" in client.get("/static/app.js").text

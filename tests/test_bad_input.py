@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.reads_only  # every `client` test here only reads
+
 EAU = "Nous cherchons un appui pour l'adduction d'eau potable dans nos villages"
 
 REFUSED = {  # text -> field-named 422 on the API, French message on the page

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -43,7 +43,7 @@ def server(tmp_path_factory) -> Iterator[str]:
     shutil.copy(ROOT / "tests" / "fixtures" / "profiles.jsonl", profiles)
     port = _free_port()
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "EXPE_DB": str(tmp / "expe.db"),
-           "EXPE_PROFILES": str(profiles), "EXPE_INDEX_DIR": str(tmp / "index"), "EXPE_LOG_LEVEL": "warning"}
+           "EXPE_PROFILES": str(profiles), "EXPE_INDEX_DIR": "", "EXPE_LOG_LEVEL": "warning"}
     env.pop("EXPE_READ_KEY", None)
     log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen([sys.executable, "-m", "api"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -3,9 +3,12 @@ import json
 import subprocess
 import sys
 
+import pytest
 from engine_support import FIXTURES
 
 PROFILES = FIXTURES / "engine_profiles.jsonl"
+
+pytestmark = pytest.mark.slow  # each test starts `python -m matching`
 
 
 def run_cli(*args, cwd=None):

@@ -23,6 +23,8 @@ from matching.live import LiveIndex
 from matching.persistence import file_checksum
 from matching.store import ProfileStore
 
+pytestmark = pytest.mark.slow  # subprocesses killed, threads racing rebuilds, saved indexes
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"holder": "Ville de Test", "holder_type": "commune", "region": "Corse",
         "title": "Éclairage public", "description": "Remplacement de 2 000 points lumineux par des LED.",

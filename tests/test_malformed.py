@@ -103,6 +103,7 @@ def test_bad_request_file_is_refused_by_the_loader(name, expected):
         _check(info.value.problems, *expected)
 
 
+@pytest.mark.reads_only
 @pytest.mark.parametrize(("name", "expected"), sorted(BAD_REQUESTS.items()))
 def test_bad_request_file_is_422_from_the_batch_api(client, name, expected):
     before = _state(client)
@@ -117,6 +118,7 @@ def test_bad_request_file_is_422_from_the_batch_api(client, name, expected):
     assert _state(client) == before
 
 
+@pytest.mark.reads_only
 @pytest.mark.parametrize(("name", "text"), sorted(GOOD_REQUESTS.items()))
 def test_excel_files_are_decoded_correctly(client, name, text):
     data = (CORPUS / name).read_bytes()
@@ -185,6 +187,7 @@ def test_duplicate_profile_is_409_and_stores_once(client, auth):
 
 
 # ---------------------------------------------------------------------------- oversized (generated)
+@pytest.mark.reads_only
 def test_over_long_request_text_is_refused(client):
     data = (json.dumps({"id": "R1", "text": "eau potable " * 8400}) + "\n").encode()  # 100,800 characters
     with pytest.raises(DataError) as info:
@@ -206,6 +209,7 @@ def test_over_long_profile_fields_are_refused(tmp_path):
     assert store.revision() == 0
 
 
+@pytest.mark.reads_only
 def test_over_long_csv_field_is_refused(client):
     data = b"id,text\nR1," + b"a" * 200_000 + b"\n"
     with pytest.raises(DataError, match="malformed CSV"):

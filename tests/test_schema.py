@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 import schemathesis
 from conftest import WRITE_KEY
 from hypothesis import HealthCheck, settings
@@ -18,10 +19,12 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from api.main import create_app
 from api.settings import Settings
 
+pytestmark = pytest.mark.slow  # thousands of generated calls
+
 _TMP = Path(tempfile.mkdtemp(prefix="expe-schema-"))
 atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 shutil.copy(Path(__file__).resolve().parent / "fixtures" / "profiles.jsonl", _TMP / "profiles.jsonl")
-app = create_app(Settings(db_path=_TMP / "expe.db", profiles_path=_TMP / "profiles.jsonl", index_dir=_TMP / "index",
+app = create_app(Settings(db_path=_TMP / "expe.db", profiles_path=_TMP / "profiles.jsonl", index_dir=None,
                           api_key=WRITE_KEY, max_upload_bytes=256 * 1024))
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -70,6 +70,7 @@ def test_read_key_protects_batch_and_page(make_client):
     assert client.post("/export.csv", data={"texte": "eau"}, follow_redirects=False).status_code == 303
 
 
+@pytest.mark.reads_only
 def test_uploads_are_processed_in_memory_never_opened_by_name(client, monkeypatch):
     """The upload's file name (even a path) is never opened: the loader reads the bytes it is given."""
     opened: list[object] = []
@@ -87,6 +88,7 @@ def test_uploads_are_processed_in_memory_never_opened_by_name(client, monkeypatc
     assert opened == []
 
 
+@pytest.mark.reads_only
 def test_no_cors_unless_configured(client, make_client):
     origin = {"Origin": "https://evil.example"}
     preflight = client.options("/experts", headers={**origin, "Access-Control-Request-Method": "POST",
@@ -102,6 +104,7 @@ def test_no_cors_unless_configured(client, make_client):
     assert allowed.headers["access-control-allow-origin"] == "https://staff.example"
 
 
+@pytest.mark.reads_only
 @pytest.mark.parametrize(("method", "path", "data"), [
     ("GET", "/", None), ("POST", "/", {"texte": "eau potable"}), ("POST", "/", {"texte": ""}),
     ("GET", "/profils/T-EAU-01", None), ("GET", "/profils/NOPE", None), ("GET", "/connexion", None),
@@ -143,6 +146,7 @@ def _boom(*args, **kwargs):
     raise RuntimeError("secret internals at /srv/app/matching/ranking.py line 42")
 
 
+@pytest.mark.reads_only
 @pytest.mark.parametrize(("target", "method", "path", "kwargs"), [
     ((match_router, "run_search"), "POST", "/match", {"json": {"text": "eau potable"}}),
     ((match_router, "run_batch"), "POST", "/match/batch",
