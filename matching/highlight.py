@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
 
-from .text import get_analyzer
+from .text import WORD, get_analyzer
 
 __all__ = ["highlight_spans", "excerpt"]
 
-_WORD = re.compile(r"[^\W_]+")
+_WORD = WORD  # the analyser's words, Arabic vowel marks included
 
 
 def highlight_spans(text: str, stems: Iterable[str], language: str = "fr") -> list[tuple[int, int]]:

@@ -10,7 +10,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 __all__ = ["DetectedLanguage", "detect_language", "warm_up", "CROSS_LINGUAL", "LANGUAGE_NAMES_FR"]
 
 #: Languages whose requests are mapped into French through the glossary.
-CROSS_LINGUAL = frozenset({"en", "es", "pt"})
+CROSS_LINGUAL = frozenset({"en", "es", "pt", "ar"})
 #: Languages the detector chooses among: those foreign authorities write in, and neighbours
 #: that short texts are confused with. Restricting the set makes short texts far more reliable.
 CANDIDATES = ("fr", "en", "es", "pt", "ar", "it", "de", "nl", "ro", "ca", "ru", "uk", "zh", "vi",

@@ -7,7 +7,6 @@ HTML is built here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,7 +17,7 @@ from .highlight import excerpt, highlight_spans
 from .language import CROSS_LINGUAL, LANGUAGE_NAMES_FR, DetectedLanguage
 from .ranking import Match, Matcher, MatchResult
 from .taxonomy import domains
-from .text import fold, get_analyzer
+from .text import WORD, fold, get_analyzer
 
 __all__ = [
     "HOLDER_TYPE_LABELS_FR", "Segment", "TermView", "ResultView", "add_months", "label_status",
@@ -33,7 +32,7 @@ HOLDER_TYPE_LABELS_FR = {
 EXPIRY_WARNING_MONTHS = 6
 
 Segment = tuple[str, bool]
-_WORD = re.compile(r"[^\W_]+")
+_WORD = WORD  # the analyser's words, Arabic vowel marks included
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ drowning precise requests:
 
 - **typos**: an unknown word is mapped onto the closest word of the index's vocabulary
   (rapidfuzz; only the vocabulary is searched, never every document's character n-grams);
-- **translation**: English, Spanish and Portuguese terms are mapped into French through the
-  bilingual glossary; foreign words it misses still match French cognates;
+- **translation**: English, Spanish, Portuguese and Arabic terms are mapped into French through
+  the bilingual glossary; foreign words it misses still match French cognates;
 - **expansion**: everyday French expressions add the technical terms of the thesaurus.
 
 Every term added records where it came from, for the explanation shown to staff.
@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from rapidfuzz import fuzz, process
 from wordfreq import cB_to_freq, get_frequency_dict
 
+from .arabic import is_arabic_word
 from .index import ProfileIndex
 from .language import CROSS_LINGUAL, DetectedLanguage, detect_language
 from .language import warm_up as warm_up_detector
@@ -238,8 +239,11 @@ class QueryAnalyzer:
         while i < len(tokens):
             hit = hits_at.get(i)
             if hit is None:
-                missed[tokens[i].display] += 1
-                rendering.extend(french.word(tokens[i].display))
+                # Only Latin-script words can be French cognates: an Arabic word missed by
+                # the glossary, transliterated, would be "corrected" into a random French word.
+                if not is_arabic_word(tokens[i].display):
+                    missed[tokens[i].display] += 1
+                    rendering.extend(french.word(tokens[i].display))
                 i += 1
                 continue
             source = " ".join(t.display for t in tokens[i:hit.end])

@@ -23,18 +23,22 @@ from stop_words import get_stop_words
 from unidecode import unidecode
 from wordfreq import get_frequency_list, top_n_list
 
-__all__ = ["Analyzer", "Token", "fold", "get_analyzer", "SUPPORTED_STEMMERS"]
+from .arabic import ARABIC_STOP_WORDS, is_arabic_word, normalize_arabic, strip_clitics
+
+__all__ = ["Analyzer", "Token", "WORD", "fold", "get_analyzer", "SUPPORTED_STEMMERS"]
 
 #: Snowball stemmers by ISO 639-1 code, for the languages the product handles.
-SUPPORTED_STEMMERS = {"fr": "french", "en": "english", "es": "spanish", "pt": "portuguese"}
+SUPPORTED_STEMMERS = {"fr": "french", "en": "english", "es": "spanish", "pt": "portuguese", "ar": "arabic"}
 
 _APOSTROPHES = "'’ʼ‘`´"
 _ELISION = re.compile(
     r"\b(?:jusqu|lorsqu|puisqu|quoiqu|qu|[cdjlmnst])[" + _APOSTROPHES + r"](?=\w)",
     re.IGNORECASE,
 )
-# Letters and digits; the underscore and punctuation separate words.
-_WORD = re.compile(r"[^\W_]+")
+# Letters and digits; the underscore and punctuation separate words. Arabic vowel marks are
+# combining characters, not letters: without them here, "مُدَرَّب" would split into four words.
+WORD = re.compile(r"(?:[^\W_]|[\u0610-\u061a\u064b-\u065f\u0670])+")
+_WORD = WORD
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 # General-purpose stop lists also hold content words that matter in local governance
@@ -78,6 +82,10 @@ def _stop_words(language: str) -> frozenset[str]:
         # The whole word list stays cached (~20 MB per language) though only its head is needed.
         get_frequency_list.cache_clear()
         words = [w for w in words if w in frequent]
+    if language == "ar":
+        # Arabic words keep their script (see :mod:`matching.arabic`): unidecode would turn
+        # them into ASCII skeletons that collide with Latin words ("fy", "mn", "la").
+        return frozenset(normalize_arabic(w) for w in words) | ARABIC_STOP_WORDS
     folded = {fold(w).strip(_APOSTROPHES + ".") for w in words}
     folded |= _EXTRA_STOP_WORDS.get(language, set())
     folded -= _KEEP_WORDS.get(language, set())
@@ -122,6 +130,8 @@ class Analyzer:
 
     # ------------------------------------------------------------------ words
     def _analyse_word(self, word: str) -> tuple[Token, ...]:
+        if self.language == "ar" and is_arabic_word(word):
+            return self._analyse_arabic_word(word)
         is_acronym = len(word) >= 2 and word.isupper()
         folded = unidecode(word).lower()
         out = []
@@ -133,12 +143,27 @@ class Analyzer:
                 continue
             if part in self._stop and not is_acronym:
                 continue
-            if has_digit or len(part) < self.min_stem_length or self._stemmer is None:
+            # Latin words in an Arabic request are read later as French (cognates), unstemmed here.
+            if has_digit or len(part) < self.min_stem_length or self._stemmer is None or self.language == "ar":
                 term = part
             else:
                 term = self._stemmer.stemWord(part)
             out.append(Token(word.lower() if len(parts) == 1 else part, part, term))
         return tuple(out)
+
+    def _analyse_arabic_word(self, word: str) -> tuple[Token, ...]:
+        """Normalise, strip clitics, drop function words, stem (see :mod:`matching.arabic`)."""
+        surface = normalize_arabic(word)
+        if surface in self._stop:
+            return ()
+        bare = strip_clitics(surface)
+        if len(bare) < 2 or bare in self._stop:
+            return ()
+        if self._stemmer is None or len(bare) < self.min_stem_length or not bare.isalpha():
+            return (Token(word, surface, bare),)
+        # Snowball's own normalisation is a no-op after ours; its prefix rules may strip a
+        # letter more, the same way for glossary entries and requests.
+        return (Token(word, surface, self._stemmer.stemWord(bare) or bare),)
 
     def _remember(self, word: str) -> tuple[Token, ...]:
         """Analyse a word not in the cache and cache it; the cache is emptied when full,
