@@ -7,6 +7,7 @@ HTML is built here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
