@@ -143,11 +143,13 @@ class ProfileIndex:
         own_rows, own_cols = np.frombuffer(rows, dtype=np.int32), np.frombuffer(cols, dtype=np.int32)
         own_data = np.frombuffer(data, dtype=np.float32)
         if found_in:
-            exp_rows, exp_cols, exp_sources = self._add_expansion(analyzer, found_in, vocabulary, word_counts)
+            exp_rows, exp_cols, exp_sources, exp_whole = self._add_expansion(analyzer, found_in, vocabulary,
+                                                                             word_counts)
         else:
             exp_rows = exp_cols = exp_sources = np.zeros(0, dtype=np.int32)
+            exp_whole = np.zeros(0, dtype=bool)
         n_terms = len(vocabulary)
-        self._fit_expansion_sources(n_terms, own_rows, own_cols, exp_rows, exp_cols, exp_sources)
+        self._fit_expansion_sources(n_terms, own_rows, own_cols, exp_rows, exp_cols, exp_sources, exp_whole)
         shape = (len(profiles), n_terms)
         own = sp.csr_matrix((own_data, (own_rows, own_cols)), shape=shape, dtype=np.float32)
         own.sum_duplicates()
@@ -236,6 +238,7 @@ class ProfileIndex:
         technical: dict[str, int] = {}
         everyday: dict[str, int] = {}
         phrase_terms: list[list[int]] = []
+        one_word: list[bool] = []  # the everyday phrase is one word (before common words are left out)
         # Per technical phrase found: its everyday phrases' ids and its own id, repeated.
         groups: dict[tuple[str, ...], tuple[array, array]] = {}
         hit_rows, hit_phrases, hit_sources = array("i"), array("i"), array("i")
@@ -249,9 +252,10 @@ class ProfileIndex:
                         for entry in hit.entries:
                             pid = everyday.setdefault(entry.target, len(everyday))
                             if pid == len(phrase_terms):
+                                words = analyzer.words(entry.target)
                                 phrase_terms.append([add_term(t.term, len(vocabulary))
-                                                     for w in analyzer.words(entry.target) if specific(w)
-                                                     for t in analyzer.word(w)])
+                                                     for w in words if specific(w) for t in analyzer.word(w)])
+                                one_word.append(len(words) == 1)
                             ids.append(pid)
                         source = technical.setdefault(hit.entries[0].source, len(technical))
                         group = groups[key] = (array("i", ids), array("i", [source] * len(ids)))
@@ -260,7 +264,8 @@ class ProfileIndex:
                     hit_sources.extend(group[1])
         self.expansion_phrases_ = list(technical)
         if not hit_rows:
-            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
+            empty = np.zeros(0, dtype=np.int32)
+            return empty, empty, empty, np.zeros(0, dtype=bool)
         # One (row, everyday phrase) pair each, the first found; then each phrase becomes its terms.
         row_of_hit = np.frombuffer(hit_rows, dtype=np.int32).astype(np.int64)
         phrase_of_hit = np.frombuffer(hit_phrases, dtype=np.int32).astype(np.int64)
@@ -278,37 +283,50 @@ class ProfileIndex:
             for w in analyzer.words(phrase):
                 word_counts[w] += count
         return (np.repeat(pair_rows, per_pair), flat_terms[np.repeat(starts[pair_phrases], per_pair) + offsets],
-                np.repeat(pair_sources, per_pair))
+                np.repeat(pair_sources, per_pair), np.repeat(np.array(one_word, dtype=bool)[pair_phrases], per_pair))
 
     def _fit_expansion_sources(self, n_terms: int, own_rows: np.ndarray, own_cols: np.ndarray,
-                               exp_rows: np.ndarray, exp_cols: np.ndarray, sources: np.ndarray) -> None:
+                               exp_rows: np.ndarray, exp_cols: np.ndarray, sources: np.ndarray,
+                               whole: np.ndarray) -> None:
         """Keep, for each entry a profile holds only through its expansion (in ``exp_*``, not
-        in ``own_*``), the first technical phrase that brought it."""
+        in ``own_*``), the first technical phrase that brought it, and whether an everyday
+        phrase of one word (after common words are left out) brought it (``whole``)."""
         if len(sources) == 0:
             self.expansion_keys_ = np.zeros(0, dtype=np.int64)
             self.expansion_sources_ = np.zeros(0, dtype=np.int32)
+            self.expansion_whole_ = np.zeros(0, dtype=bool)
             self.expansion_phrases_ = []
             return
-        expanded_keys, first = np.unique(exp_rows.astype(np.int64) * n_terms + exp_cols, return_index=True)
+        expanded_keys, first, inverse = np.unique(exp_rows.astype(np.int64) * n_terms + exp_cols, return_index=True,
+                                                  return_inverse=True)
+        any_whole = np.zeros(len(expanded_keys), dtype=bool)
+        np.logical_or.at(any_whole, inverse.ravel(), whole)
         # Membership by binary search in the sorted own keys (np.isin sorts both sets together).
         own_keys = np.sort(own_rows.astype(np.int64) * n_terms + own_cols)
         found = np.minimum(np.searchsorted(own_keys, expanded_keys), len(own_keys) - 1)
         only_expanded = own_keys[found] != expanded_keys if len(own_keys) else np.ones(len(expanded_keys), bool)
         self.expansion_keys_ = expanded_keys[only_expanded]
         self.expansion_sources_ = sources.astype(np.int32)[first][only_expanded]
+        self.expansion_whole_ = any_whole[only_expanded]
+
+    def expansion_source_ids(self, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each (profile ``rows[i]``, term ``columns[i]``): the position in
+        ``expansion_phrases_`` of the technical phrase through which the profile holds the term,
+        or -1 where its own text holds it (int array); and whether a one-word everyday phrase
+        brought it (bool array)."""
+        wanted = rows.astype(np.int64) * self.n_terms + columns
+        keys = self.expansion_keys_
+        if len(keys) == 0 or len(wanted) == 0:
+            return np.full(len(wanted), -1, dtype=np.int64), np.zeros(len(wanted), dtype=bool)
+        found = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        hit = keys[found] == wanted
+        return np.where(hit, self.expansion_sources_[found], -1).astype(np.int64), hit & self.expansion_whole_[found]
 
     def expansion_sources(self, rows: np.ndarray, columns: np.ndarray) -> list[str | None]:
         """The technical phrase through which profile ``rows[i]`` holds term ``columns[i]``, or
         None where the profile's own text holds it."""
-        wanted = rows.astype(np.int64) * self.n_terms + columns
-        keys = self.expansion_keys_
-        if len(keys) == 0 or len(wanted) == 0:
-            return [None] * len(wanted)
-        found = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-        hit = keys[found] == wanted
         phrases = self.expansion_phrases_
-        return [phrases[s] if h else None for s, h in zip(self.expansion_sources_[found].tolist(), hit.tolist(),
-                                                           strict=True)]
+        return [phrases[s] if s >= 0 else None for s in self.expansion_source_ids(rows, columns)[0].tolist()]
 
     # ------------------------------------------------------------------ helpers
     @property

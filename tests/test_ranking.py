@@ -132,9 +132,9 @@ def test_candidates_from_selective_terms_are_scored_exactly():
 
     filters = MatchFilters(as_of=AS_OF)
     pruned = build_matcher(load_profiles(data_path("profiles.jsonl")), use_domain_prior=False,
-                           feedback_weight=0.0, first_stage_max_df=0.12, calibration=None)
-    full = Matcher(pruned.index, pruned.query_analyzer, feedback_weight=0.0,
-                   rerank_depth=pruned.index.n_profiles, first_stage_max_df=1.0, calibration=None)
+                           feedback_weight=0.0, first_stage_max_df=0.12, calibration=None, min_expansion_terms=1)
+    full = Matcher(pruned.index, pruned.query_analyzer, feedback_weight=0.0, rerank_depth=pruned.index.n_profiles,
+                   first_stage_max_df=1.0, calibration=None, min_expansion_terms=1)
     texts = ["Notre commune souhaite améliorer la gestion de l'eau potable et de l'assainissement des quartiers",
              "formation des agents de la mairie au budget et à la fiscalité locale",
              "commune"]
@@ -231,3 +231,21 @@ def test_short_queries_are_not_reranked_by_domain_or_feedback(engine_matcher):
         gated = [m.expert_id for m in engine_matcher.search(text, filters).matches]
         base = [m.expert_id for m in plain.search(text, filters).matches]
         assert gated[:3] == base[:3]
+
+
+def test_one_everyday_word_out_of_its_phrase_is_no_evidence():
+    """The issue's case: "collecte des ordures ménagères" (from Spanish) meets "aide ménagère",
+    an everyday phrase of "aidants", by one word only: that match neither counts nor shows."""
+    from matching import build_matcher, load_profiles
+    from matching.resources import data_path
+
+    matcher = build_matcher(load_profiles(data_path("profiles.jsonl")))
+    result = matcher.search("Buscamos apoyo para la recolección de basura en nuestro municipio",
+                            MatchFilters(as_of=AS_OF), top_k=10)
+    assert result.language.code == "es" and result.matches
+    labels = [t.label() for m in result.matches for t in m.matched_terms]
+    assert not any(label.startswith("aidants") for label in labels)
+    lenient = build_matcher(load_profiles(data_path("profiles.jsonl")), min_expansion_terms=1)
+    loose = lenient.search("Buscamos apoyo para la recolección de basura en nuestro municipio",
+                           MatchFilters(as_of=AS_OF), top_k=10)
+    assert any(t.label().startswith("aidants") for m in loose.matches for t in m.matched_terms)
