@@ -5,6 +5,9 @@ asking for the same thing (same judgments). This prints, per language, the mean 
 hit@5 of the adapted requests next to those of their French originals::
 
     .venv/bin/python bench/crosslingual.py --as-of 2026-11-26
+
+``--arabic-stemmer none`` analyses Arabic with normalisation and clitic stripping only, to
+compare with Snowball's Arabic stemmer (the default).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pandas as pd
 from matching import MatchFilters, build_matcher, load_profiles, load_qrels, load_requests
 from matching.evaluation import evaluate
 from matching.resources import data_path
+from matching.text import get_analyzer
 
 
 def main() -> None:
@@ -27,7 +31,11 @@ def main() -> None:
     parser.add_argument("--requests", type=Path, default=data_path("requests.jsonl"))
     parser.add_argument("--qrels", type=Path, default=data_path("qrels.tsv"))
     parser.add_argument("--as-of", type=date.fromisoformat, default=date.today())
+    parser.add_argument("--arabic-stemmer", choices=("snowball", "none"), default="snowball")
     args = parser.parse_args()
+    if args.arabic_stemmer == "none":
+        # The shared analyser is what the glossary and the requests are both analysed with.
+        get_analyzer("ar")._stemmer = None
 
     with open(args.requests, encoding="utf-8") as fh:
         adapted = {r["id"]: r["adapted_from"] for r in map(json.loads, fh) if r.get("adapted_from")}

@@ -151,7 +151,9 @@ def request_segments(text: str, results: list[ResultView]) -> tuple[Segment, ...
     term_words: set[str] = set()
     for r in results:
         for t in r.matched_terms:
-            sources.update(_WORD.findall(fold(t.source.split(" → ")[0])))
+            # Split before folding: unidecode turns some Arabic letters into punctuation
+            # ("جمع" -> "jm`"), which would split a folded word in two.
+            sources.update(fold(w) for w in _WORD.findall(t.source.split(" → ")[0]))
             term_words.update(_WORD.findall(fold(t.term)))
     spans = [(m.start(), m.end()) for m in _WORD.finditer(text) if fold(m.group()) in sources]
     spans += highlight_spans(text, _stems_of(term_words))

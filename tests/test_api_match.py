@@ -64,12 +64,23 @@ def test_english_request_is_translated(client):
     assert any(t["via"] == "glossary" for t in body["results"][0]["matched_terms"])
 
 
-def test_arabic_request_gets_a_notice(client):
-    response = client.post("/match", json={"text": "نحتاج إلى مساعدة في إدارة النفايات المنزلية في بلديتنا"})
+def test_arabic_request_is_translated(client):
+    response = client.post("/match", json={"text": "نحتاج إلى مساعدة في جمع النفايات المنزلية في بلديتنا"})
     assert response.status_code == 200
     body = response.json()
-    assert body["language"] == "ar" and not body["language_supported"]
-    assert body["notice"] and "'ar'" in body["notice"]
+    assert body["language"] == "ar" and body["language_supported"] and body["notice"] is None
+    top = body["results"][0]
+    assert top["expert_id"] == "T-DECH-02"
+    # the explanation carries the Arabic words and their French rendering
+    assert any(t["via"] == "glossary" and "جمع النفايات" in t["source"] for t in top["matched_terms"])
+
+
+def test_unsupported_language_gets_a_notice(client):
+    response = client.post("/match", json={"text": "Нам нужна помощь в сборе бытовых отходов в нашем муниципалитете"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["language"] == "ru" and not body["language_supported"]
+    assert body["notice"] and "'ru'" in body["notice"]
 
 
 @pytest.mark.parametrize(("body", "field"), [

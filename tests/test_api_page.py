@@ -33,7 +33,7 @@ def test_search_shows_ranked_cards_with_highlights(client):
     assert html.count('class="card"') == 3
     assert 'id="carte-1"' in html and 'href="/profils/T-DECH-0' in html
     assert "<mark>ordures</mark>" in html  # in the request and the profile excerpt
-    assert "← « tas ordures »" in html and "expression courante" in html
+    assert '← « <bdi dir="auto" class="source-words">tas ordures</bdi> »' in html and "expression courante" in html
     assert "Langue détectée : <strong>français</strong>" in html
     assert "Exporter les résultats (CSV)" in html
     assert "Déchets, économie circulaire" in html  # domain chip
@@ -80,9 +80,21 @@ def test_empty_and_overlong_text_get_french_messages(client):
 
 @pytest.mark.reads_only
 def test_unsupported_language_notice_in_french(client):
-    html = client.post("/", data={"texte": "نحتاج إلى مساعدة في إدارة النفايات المنزلية في بلديتنا"}).text
+    html = client.post("/", data={"texte": "Нам нужна помощь в сборе бытовых отходов в нашем муниципалитете"}).text
+    assert "Langue détectée : <strong>russe</strong>" in html
+    assert "La demande semble rédigée en russe" in html
+
+
+def test_arabic_request_shown_right_to_left_with_its_source_words(client):
+    html = client.post("/", data={"texte": "نحتاج إلى مساعدة في جمع النفايات المنزلية في بلديتنا"}).text
     assert "Langue détectée : <strong>arabe</strong>" in html
-    assert "La demande semble rédigée en arabe" in html
+    assert "La demande semble rédigée" not in html
+    assert '<textarea id="texte" name="texte" rows="9" dir="auto"' in html
+    assert '<p class="request-text" dir="auto">' in html
+    # the Arabic words a French term came from, isolated so that they read right to left
+    assert '<bdi dir="auto" class="source-words">جمع النفايات</bdi>' in html
+    # and highlighted in the request
+    assert "<mark>جمع</mark> <mark>النفايات</mark>" in html
 
 
 @pytest.mark.reads_only
