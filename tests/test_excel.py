@@ -342,7 +342,8 @@ def test_twenty_thousand_requests_workbook(engine_matcher, tmp_path):
     result = openpyxl.load_workbook(out, read_only=True)
     facts = dict(result[SUMMARY_SHEET].iter_rows(values_only=True))
     assert facts["Demandes traitées"] == 20_000
-    assert facts["Demandes avec une bonne expertise (meilleur score ≥ 0,35)"] + facts[
+    threshold = f"{STRONG_SCORE:.2f}".replace(".", ",")
+    assert facts[f"Demandes avec une bonne expertise (meilleur score ≥ {threshold})"] + facts[
         "Demandes sans bonne expertise"] == 20_000
     assert facts["Demandes sans bonne expertise"] >= 20_000 // 3  # the Mars festival finds no one
 
