@@ -102,6 +102,9 @@ class QueryAnalyzer:
     max_expansion_share : float, default 0.5
         Thesaurus expansions together weigh at most this share of the request's own words,
         so that a long everyday request is not drowned by its expansions.
+    short_request_words : int, default 6
+        Requests of at most this many words (of three letters or more) detected as foreign are
+        read as French when most of their words are French (see :meth:`_detect`).
     cognate_typos : bool, default True
         Also map foreign words missed by the glossary onto near French words ("collection").
     """
@@ -109,7 +112,7 @@ class QueryAnalyzer:
     def __init__(self, glossary: dict[str, PhraseLexicon] | None = None, thesaurus: PhraseLexicon | None = None,
                  typo_cutoff: float = 84.0, typo_weight: float = 0.8, glossary_weight: float = 1.0,
                  cognate_weight: float = 0.8, thesaurus_weight: float = 0.35, min_typo_length: int = 5,
-                 known_word_zipf: float = 1.8, max_expansion_share: float = 0.5,
+                 known_word_zipf: float = 1.8, max_expansion_share: float = 0.5, short_request_words: int = 6,
                  cognate_typos: bool = True) -> None:
         self.glossary = glossary
         self.thesaurus = thesaurus
@@ -121,6 +124,7 @@ class QueryAnalyzer:
         self.min_typo_length = min_typo_length
         self.known_word_zipf = known_word_zipf
         self.max_expansion_share = max_expansion_share
+        self.short_request_words = short_request_words
         self.cognate_typos = cognate_typos
 
     #: Typo look-ups cached before the cache is emptied (a word and a column each: 12 MB
@@ -296,9 +300,31 @@ class QueryAnalyzer:
         return weights, origins
 
     # ------------------------------------------------------------------ requests
+    def _detect(self, text: str) -> DetectedLanguage:
+        """The request's language; a short request whose words are mostly French is French.
+
+        A few words, misspelt or abbreviated ("fusin de comunes", "amende stationement"), fool
+        the detector into Spanish or Dutch, and a French query read through the Spanish glossary
+        finds nothing. Up to ``short_request_words`` words, the request is French when most of
+        its words are real French words, words of the profiles or their misspellings.
+        """
+        detected = detect_language(text)
+        if detected.code == "fr":
+            return detected
+        words = [t for t in get_analyzer("fr").tokens(text) if len(t.surface) >= 3]
+        if not words or len(words) > self.short_request_words:
+            return detected
+        french = sum(self.is_known_word(t.display.lower()) or t.term in self.index_.vocabulary_
+                     or self._closest_column(t.surface, t.display) is not None for t in words)
+        share = french / len(words)
+        # Half is enough against a language the engine cannot read anyway (Catalan, Italian...);
+        # against one it translates, French must be the majority.
+        enough = share > 0.5 if detected.code in CROSS_LINGUAL else share >= 0.5
+        return DetectedLanguage("fr", round(share, 3)) if enough else detected
+
     def analyse(self, text: str, language: str | None = None) -> AnalysedQuery:
         """Analyse one request. ``language`` (ISO 639-1) skips detection when given."""
-        detected = DetectedLanguage(language, 1.0) if language else detect_language(text)
+        detected = DetectedLanguage(language, 1.0) if language else self._detect(text)
         query = AnalysedQuery(detected)
         code = detected.code
         if code in CROSS_LINGUAL and self.glossary and code in self.glossary:

@@ -53,3 +53,18 @@ def test_analysis_never_crashes_and_terms_are_ascii(text):
 @given(st.text(max_size=200))
 def test_folding_is_idempotent(text):
     assert fold(fold(text)) == fold(text)
+
+
+def test_short_misspelt_french_queries_are_read_as_french():
+    """A few misspelt French words fool the detector ("fusin de comunes" reads as Spanish);
+    a short request whose words are mostly French (or misspellings of the profiles' words) is
+    French, while a short request in a translated language stays in it."""
+    from matching import build_matcher, detect_language, load_profiles
+    from matching.resources import data_path
+
+    analyzer = build_matcher(load_profiles(data_path("profiles.jsonl"))).query_analyzer
+    assert detect_language("fusin de comunes").code == "es"
+    assert analyzer.analyse("fusin de comunes").language.code == "fr"
+    assert analyzer.analyse("recolección de basura").language.code == "es"
+    assert detect_language("amende stationement").code == "nl"
+    assert analyzer.analyse("amende stationement").language.code == "fr"
