@@ -211,7 +211,8 @@ def wide_rows(name: str, frame: pd.DataFrame, engines: list[str], slices: bool) 
 
 def run_collections(names: list[str], as_of: date, engines: list[str], per_request: Path | None,
                     json_path: Path | None) -> int:
-    """Score every named collection, then print one table with a row per collection (and dev's slices)."""
+    """Score every named collection, then print one table with a row per collection (and the language and
+    group slices of dev and of any collection whose requests carry a ``group``)."""
     rows: list[dict] = []
     frames: list[pd.DataFrame] = []
     summary: dict[str, dict] = {}
@@ -225,7 +226,7 @@ def run_collections(names: list[str], as_of: date, engines: list[str], per_reque
         print(f"{name}: {scored.profiles} profiles ({scored.valid} valid), {scored.judged} judged requests of "
               f"{scored.requests}; seconds " + ", ".join(f"{e}={t:.1f}" for e, t in scored.seconds.items())
               + "; expired returned " + ", ".join(f"{e}={n}" for e, n in scored.expired.items()), flush=True)
-        rows += wide_rows(name, scored.frame, engines, slices=name == DEV)
+        rows += wide_rows(name, scored.frame, engines, slices=name == DEV or bool((scored.frame["group"] != "-").any()))
         frames.append(scored.frame.assign(collection=name))
         tables = {"overall": summarise(scored.frame, None), "by language": summarise(scored.frame, "language")}
         verdicts = margins(tables, engines)
