@@ -105,6 +105,11 @@ class QueryAnalyzer:
     short_request_words : int, default 6
         Requests of at most this many words (of three letters or more) detected as foreign are
         read as French when most of their words are French (see :meth:`_detect`).
+    cognate_cutoffs : dict of language -> float, default {"es": 80, "pt": 80}
+        Minimum rapidfuzz ratio for reading a foreign word the glossary missed as a near French
+        word, per request language (``typo_cutoff`` for the others): Spanish and Portuguese
+        share Latin roots with French ("dignidad", "liberdade"), and their cognates differ from
+        French more than typos do; English has fewer true cognates and more false friends.
     cognate_typos : bool, default True
         Also map foreign words missed by the glossary onto near French words ("collection").
     """
@@ -113,7 +118,7 @@ class QueryAnalyzer:
                  typo_cutoff: float = 84.0, typo_weight: float = 0.8, glossary_weight: float = 1.0,
                  cognate_weight: float = 0.8, thesaurus_weight: float = 0.35, min_typo_length: int = 5,
                  known_word_zipf: float = 1.8, max_expansion_share: float = 0.5, short_request_words: int = 6,
-                 cognate_typos: bool = True) -> None:
+                 cognate_typos: bool = True, cognate_cutoffs: dict[str, float] | None = None) -> None:
         self.glossary = glossary
         self.thesaurus = thesaurus
         self.typo_cutoff = typo_cutoff
@@ -126,6 +131,7 @@ class QueryAnalyzer:
         self.max_expansion_share = max_expansion_share
         self.short_request_words = short_request_words
         self.cognate_typos = cognate_typos
+        self.cognate_cutoffs = {"es": 80.0, "pt": 80.0} if cognate_cutoffs is None else cognate_cutoffs
 
     #: Typo look-ups cached before the cache is emptied (a word and a column each: 12 MB
     #: measured for 100,000 random words, so about 2.4 MB).
@@ -149,7 +155,8 @@ class QueryAnalyzer:
         # wordfreq stores frequencies in centibels: the threshold on that grid, so that comparing
         # a stored frequency with it decides as ``zipf_frequency(word) < known_word_zipf`` would.
         self.known_word_frequency_ = cB_to_freq(math.ceil(round((self.known_word_zipf - 9) * 100, 6)))
-        self.typo_cache_: dict[str, int | None] = {}
+        self.typo_cache_: dict[str, tuple[int | None, float] | None] = {}
+        self.lowest_cutoff_ = min([self.typo_cutoff, *self.cognate_cutoffs.values()])
         return self
 
     def warm_up(self, detection: bool = True) -> None:
@@ -169,25 +176,30 @@ class QueryAnalyzer:
         """
         return _french_frequencies().get(word, 0.0) >= self.known_word_frequency_
 
-    def _closest_column(self, surface: str, display: str) -> int | None:
-        """Vocabulary column of the indexed word closest to ``surface``, or None.
+    def _closest_column(self, surface: str, display: str, cutoff: float | None = None) -> int | None:
+        """Vocabulary column of the indexed word closest to ``surface`` with a similarity of at
+        least ``cutoff`` (default ``typo_cutoff``), or None.
 
         Cached by ``display``, not ``surface``: whether the word is a real French word depends
-        on its accents ("seria" is, "sería" is not), and both fold to the same surface.
+        on its accents ("seria" is, "sería" is not), and both fold to the same surface. The cache
+        keeps the best candidate at the lowest cutoff in use, so typos and cognates share it.
         """
+        cutoff = self.typo_cutoff if cutoff is None else cutoff
         if len(self.typo_cache_) > self.max_typo_cache:  # bounded: requests bring endless new words
             self.typo_cache_.clear()
         cached = self.typo_cache_.get(display, -1)
-        if cached != -1:
-            return cached
-        column = None
-        if len(surface) >= self.min_typo_length and surface.isalpha() and not self.is_known_word(display):
-            choices = self.typo_windows_.get((surface[0], len(surface)), ())
-            hit = process.extractOne(surface, choices, scorer=fuzz.ratio, score_cutoff=self.typo_cutoff)
-            if hit is not None:
-                column = self.index_.vocabulary_.get(self.index_.surface_terms_[hit[0]])
-        self.typo_cache_[display] = column
-        return column
+        if cached == -1:
+            cached = None
+            if len(surface) >= self.min_typo_length and surface.isalpha() and not self.is_known_word(display):
+                choices = self.typo_windows_.get((surface[0], len(surface)), ())
+                hit = process.extractOne(surface, choices, scorer=fuzz.ratio,
+                                         score_cutoff=self.lowest_cutoff_)
+                if hit is not None:
+                    cached = (self.index_.vocabulary_.get(self.index_.surface_terms_[hit[0]]), hit[1])
+            self.typo_cache_[display] = cached
+        if cached is None or cached[1] < cutoff:
+            return None
+        return cached[0]
 
     def _add_own_french(self, query: AnalysedQuery, tokens: list[Token]) -> None:
         """Count the request's French words; map unknown ones onto the vocabulary (typos).
@@ -211,18 +223,19 @@ class QueryAnalyzer:
             if column is not None:
                 query.add(column, self.typo_weight * n, TermOrigin("typo", token.display))
 
-    def _add_cognates(self, query: AnalysedQuery, words: Counter[str]) -> None:
+    def _add_cognates(self, query: AnalysedQuery, words: Counter[str], language: str) -> None:
         """Foreign words the glossary missed, read as French words ("irrigation", "festival").
 
         ``words`` counts the missed words as written; each distinct word is looked up once.
         """
         vocabulary = self.index_.vocabulary_
         french = get_analyzer("fr")
+        cutoff = self.cognate_cutoffs.get(language, self.typo_cutoff)
         for word, n in words.items():
             for token in french.word(word):
                 column = vocabulary.get(token.term)
                 if column is None and self.cognate_typos:
-                    column = self._closest_column(token.surface, token.display)
+                    column = self._closest_column(token.surface, token.display, cutoff)
                 if column is not None:
                     query.add(column, self.cognate_weight * n, TermOrigin("cognate", token.display))
 
@@ -260,7 +273,7 @@ class QueryAnalyzer:
                         counts[column] = counts.get(column, 0.0) + share
                         query.origins.setdefault(column, TermOrigin("glossary", f"{source} → {entry.target}"))
             i = hit.end
-        self._add_cognates(query, missed)
+        self._add_cognates(query, missed, glossary.source_language)
         for column, n in counts.items():
             tf = 1.0 + math.log(n) if n > 1 else n
             query.add(column, self.glossary_weight * tf, query.origins[column])
