@@ -59,4 +59,4 @@ def features_of(scores: np.ndarray, ceilings: np.ndarray) -> tuple[np.ndarray, n
 
 
 #: Fitted by ``python bench/calibrate.py`` (see bench/README.md for the command and its output).
-DEFAULT_CALIBRATION = ScoreCalibration(intercept=-13.444, coverage_coef=2.920, relative_coef=8.649, terms_coef=1.477)
+DEFAULT_CALIBRATION = ScoreCalibration(intercept=-13.905, coverage_coef=3.383, relative_coef=8.762, terms_coef=1.599)
