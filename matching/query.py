@@ -264,6 +264,14 @@ class QueryAnalyzer:
                 i += 1
                 continue
             source = " ".join(t.display for t in tokens[i:hit.end])
+            if not any(term in vocabulary for entry in hit.entries for term in entry.target_terms):
+                # The glossary's French is in no profile: the words may still be cognates of
+                # words that are ("nationality" for "nationalité" where the glossary says "citoyenneté").
+                for token in tokens[i:hit.end]:
+                    missed[token.display] += 1
+                    rendering.extend(french.word(token.display))
+                i = hit.end
+                continue
             share = 1.0 / len(hit.entries)  # an ambiguous term's senses share one word's weight
             for entry in hit.entries:
                 for term in entry.target_terms:

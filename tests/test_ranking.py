@@ -249,3 +249,17 @@ def test_one_everyday_word_out_of_its_phrase_is_no_evidence():
     loose = lenient.search("Buscamos apoyo para la recolección de basura en nuestro municipio",
                            MatchFilters(as_of=AS_OF), top_k=10)
     assert any(t.label().startswith("aidants") for m in loose.matches for t in m.matched_terms)
+
+
+def test_a_glossary_rendering_found_in_no_profile_falls_back_to_cognates(engine_matcher):
+    """When the glossary's French is in no profile, the foreign word is still read as a cognate
+    of a word that is ("potable" where the glossary said something else)."""
+    from matching import QueryAnalyzer
+    from matching.lexicon import PhraseLexicon
+
+    glossary = {"en": PhraseLexicon([("potable", "xylophone quantique")], source_language="en")}
+    analyzer = QueryAnalyzer(glossary=glossary).fit(engine_matcher.index)
+    query = analyzer.analyse("potable", "en")
+    column = engine_matcher.index.vocabulary_["potabl"]
+    assert column in query.weights
+    assert query.origins[column].via == "cognate"
