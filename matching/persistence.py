@@ -26,7 +26,7 @@ from .ranking import Matcher
 
 __all__ = ["StaleIndexError", "save_matcher", "load_matcher", "load_or_build", "file_checksum", "manifest_for"]
 
-FORMAT_VERSION = 5  # 5: cognate cut-offs per language; 4: one-word expansion flags; 3: BM25 impacts, idf counted once; 2: typo windows
+FORMAT_VERSION = 5  # 5: cognate cut-offs; 4: one-word expansion flags; 3: BM25 impacts; 2: typo windows
 
 
 class StaleIndexError(RuntimeError):
