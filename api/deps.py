@@ -10,8 +10,8 @@ from typing import Annotated, NoReturn
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 
-from matching.live import IndexSnapshot, LiveIndex
-from matching.store import ProfileStore
+from matching.data.live import IndexSnapshot, LiveIndex
+from matching.data.store import ProfileStore
 
 from .settings import Settings
 

@@ -8,8 +8,8 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from matching.loading import DataError
-from matching.store import AlreadyWithdrawn, DuplicateProfile, ProfileNotFound
+from matching.data.loading import DataError
+from matching.data.store import AlreadyWithdrawn, DuplicateProfile, ProfileNotFound
 
 __all__ = ["install_error_handlers", "data_error_detail"]
 

@@ -13,8 +13,8 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from matching import __version__
-from matching.live import LiveIndex
-from matching.store import ProfileStore
+from matching.data.live import LiveIndex
+from matching.data.store import ProfileStore
 
 from .errors import install_error_handlers
 from .middleware import BodySizeLimit, SecurityHeaders

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from matching.search import MAX_TEXT_CHARS
+from matching.retrieval.search import MAX_TEXT_CHARS
 
 Code = Annotated[str, Field(min_length=1, max_length=100)]
 CodeList = Annotated[list[Code], Field(max_length=50)]

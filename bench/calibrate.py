@@ -1,4 +1,4 @@
-"""Fit the calibration of shown scores (see :mod:`matching.calibration`) on judged matches.
+"""Fit the calibration of shown scores (see :mod:`matching.retrieval.calibration`) on judged matches.
 
 For every judged request of each collection, the top 10 of the engine (calibration off) give
 one example each: its coverage (score over the request's ceiling), the request's own term
@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))  # this checkout's matching/, not the one the venv
 from quality import available_collections, collection_paths  # noqa: E402
 
 from matching import MatchFilters, build_matcher, load_profiles, load_qrels, load_requests  # noqa: E402
-from matching.calibration import ScoreCalibration, features_of  # noqa: E402
-from matching.evaluation import RIGHT_GRADE  # noqa: E402
+from matching.analytics.evaluation import RIGHT_GRADE  # noqa: E402
+from matching.retrieval.calibration import ScoreCalibration, features_of  # noqa: E402
 
 
 def examples(name: str, as_of: date) -> pd.DataFrame:

@@ -20,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from matching import MatchFilters, build_matcher, load_profiles, load_qrels, load_requests
-from matching.evaluation import evaluate
-from matching.resources import data_path
-from matching.text import get_analyzer
+from matching.analysis.text import get_analyzer
+from matching.analytics.evaluation import evaluate
+from matching.data.resources import data_path
 
 
 def main() -> None:

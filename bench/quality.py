@@ -1,6 +1,6 @@
 """Ranking quality of our engine and of the two peers (bm25s, tantivy) on judged sets.
 
-Our engine is scored by :func:`matching.evaluation.evaluate` itself (the figures of
+Our engine is scored by :func:`matching.analytics.evaluation.evaluate` itself (the figures of
 ``python -m matching evaluate``); the peers by the same :func:`request_metrics`, on the
 same judged requests, with the same judgments: judged profiles not valid on ``--as-of``
 are dropped, and the peers, like ours, never return an expired label (they over-fetch
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from matching import MatchFilters, build_matcher, load_profiles, load_qrels, load_requests  # noqa: E402
-from matching.evaluation import METRICS, evaluate, request_metrics  # noqa: E402
+from matching.analytics.evaluation import METRICS, evaluate, request_metrics  # noqa: E402
 
 COLLECTIONS_DIR = ROOT / "bench" / "collections"
 DEV = "dev"

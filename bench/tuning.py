@@ -2,7 +2,7 @@
 
 Each variant is a list of ``NAME=VALUE`` settings applied to the matcher (attributes such as
 ``feedback_weight`` or ``rerank_depth``) or, for upper-case names, to the constants of
-:mod:`matching.ranking` (``DENSE_CHUNK_CELLS``, ``MAX_DENSE_CELLS``); values are Python literals::
+:mod:`matching.retrieval.ranking` (``DENSE_CHUNK_CELLS``, ``MAX_DENSE_CELLS``); values are Python literals::
 
     python bench/tuning.py speed --as-of 2026-11-26 "" "feedback_weight=0" "DENSE_CHUNK_CELLS=2097152"
 
@@ -28,13 +28,14 @@ from typing import Any
 
 from synth import synth_profiles, synth_requests
 
-from matching import MatchFilters, build_matcher, load_profiles, ranking
+from matching import MatchFilters, build_matcher, load_profiles
+from matching.analysis.query import QueryAnalyzer
+from matching.analysis.text import Analyzer
+from matching.analytics.evaluation import evaluate
 from matching.batch import run_batch
-from matching.evaluation import evaluate
-from matching.loading import load_qrels, load_requests
-from matching.query import QueryAnalyzer
-from matching.resources import data_path
-from matching.text import Analyzer
+from matching.data.loading import load_qrels, load_requests
+from matching.data.resources import data_path
+from matching.retrieval import ranking
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,11 +9,10 @@ The compact public API::
 
 __version__ = "0.1.0"
 
-from .engine import build_matcher, build_matcher_from_file  # noqa: E402
-from .filters import MatchFilters  # noqa: E402
-from .index import ProfileIndex  # noqa: E402
-from .language import DetectedLanguage, detect_language  # noqa: E402
-from .loading import (  # noqa: E402
+from matching.analysis.language import DetectedLanguage, detect_language  # noqa: E402
+from matching.analysis.query import QueryAnalyzer  # noqa: E402
+from matching.analysis.text import Analyzer, fold  # noqa: E402
+from matching.data.loading import (  # noqa: E402
     DataError,
     iter_request_blocks,
     load_profiles,
@@ -22,10 +21,11 @@ from .loading import (  # noqa: E402
     validate_profile,
     validate_request,
 )
-from .query import QueryAnalyzer  # noqa: E402
-from .ranking import Match, MatchedTerm, Matcher, MatchResult  # noqa: E402
-from .taxonomy import HOLDER_TYPES, REGIONS, domain_codes, domains  # noqa: E402
-from .text import Analyzer, fold  # noqa: E402
+from matching.data.taxonomy import HOLDER_TYPES, REGIONS, domain_codes, domains  # noqa: E402
+from matching.engine import build_matcher, build_matcher_from_file  # noqa: E402
+from matching.index.profiles import ProfileIndex  # noqa: E402
+from matching.retrieval.filters import MatchFilters  # noqa: E402
+from matching.retrieval.ranking import Match, MatchedTerm, Matcher, MatchResult  # noqa: E402
 
 __all__ = [
     "__version__", "Analyzer", "DataError", "DetectedLanguage", "HOLDER_TYPES", "Match", "MatchFilters",

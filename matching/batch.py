@@ -1,7 +1,7 @@
 """Batch matching of request backlogs, streamed in blocks, in parallel, with a progress bar.
 
 Requests are read, scored and written block by block, so memory stays bounded whatever the
-backlog's size. Each block is scored as one sparse product (see :mod:`matching.ranking`).
+backlog's size. Each block is scored as one sparse product (see :mod:`matching.retrieval.ranking`).
 With several workers, blocks are scored in forked processes that share the fitted index
 copy-on-write; output keeps the input order. The output file appears only when the whole
 backlog succeeded (written aside, then renamed): a rejected input leaves nothing behind.
@@ -28,9 +28,9 @@ from typing import IO, Any
 import numpy as np
 from tqdm import tqdm
 
-from .filters import MatchFilters
-from .loading import iter_request_blocks
-from .ranking import Matcher, explained_term, term_label
+from matching.data.loading import iter_request_blocks
+from matching.retrieval.filters import MatchFilters
+from matching.retrieval.ranking import Matcher, explained_term, term_label
 
 __all__ = ["BATCH_COLUMNS", "BatchSummary", "match_block", "run_batch", "write_rows"]
 
@@ -97,7 +97,7 @@ def _work(block: list[dict[str, Any]]) -> tuple[int, int, Any]:
     assert _WORKER_STATE is not None
     matcher, filters, top_k, fmt = _WORKER_STATE
     if fmt == "xlsx":
-        from .workbook import request_brief
+        from matching.data.workbook import request_brief
 
         rows = match_block(matcher, block, filters, top_k)
         return len(block), len(rows), (rows, [request_brief(r) for r in block])
@@ -179,7 +179,7 @@ def run_batch(matcher: Matcher, requests: str | Path | bytes, out: str | Path | 
     naming the worksheet) and write the results to ``out``.
 
     ``fmt`` is ``"csv"``, ``"jsonl"`` or ``"xlsx"`` (default: from ``out``'s extension, else
-    CSV); for ``"xlsx"``, ``out`` is a path or a binary file (see :mod:`matching.workbook`).
+    CSV); for ``"xlsx"``, ``out`` is a path or a binary file (see :mod:`matching.data.workbook`).
     ``name`` is the input's name in error messages (default: its path, or "upload").
     ``workers`` defaults to the number of usable cores (at most 4).
     Raises :class:`matching.DataError` on bad input, leaving no output file.
@@ -196,7 +196,7 @@ def run_batch(matcher: Matcher, requests: str | Path | bytes, out: str | Path | 
 
     def stream_workbook(fh: IO[bytes]) -> None:
         nonlocal n_requests, n_rows
-        from .workbook import ResultWorkbook
+        from matching.data.workbook import ResultWorkbook
 
         book = ResultWorkbook(matcher)
         try:

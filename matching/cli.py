@@ -8,9 +8,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from .filters import MatchFilters
-from .loading import DataError
-from .resources import data_path
+from matching.data.loading import DataError
+from matching.data.resources import data_path
+from matching.retrieval.filters import MatchFilters
 
 __all__ = ["main"]
 
@@ -27,8 +27,8 @@ def _log(message: str) -> None:
 
 
 def _matcher(args: argparse.Namespace):
-    from .engine import build_matcher_from_file
-    from .persistence import load_or_build
+    from matching.data.persistence import load_or_build
+    from matching.engine import build_matcher_from_file
 
     if args.index_dir:
         return load_or_build(args.profiles, args.index_dir, log=_log)
@@ -71,7 +71,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import run_batch
+    from matching.batch import run_batch
 
     matcher = _matcher(args)
     summary = run_batch(matcher, args.requests, args.out, _filters(args), top_k=args.top_k,
@@ -83,8 +83,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .evaluation import evaluate
-    from .loading import load_qrels, load_requests
+    from matching.analytics.evaluation import evaluate
+    from matching.data.loading import load_qrels, load_requests
 
     matcher = _matcher(args)
     report = evaluate(matcher, load_requests(args.requests), load_qrels(args.qrels), _filters(args))

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .domain_prior import DomainPrior
-from .index import ProfileIndex
-from .lexicon import load_glossary, load_thesaurus
-from .loading import load_profiles
-from .query import QueryAnalyzer
-from .ranking import Matcher
-from .resources import data_path
+from matching.analysis.lexicon import load_glossary, load_thesaurus
+from matching.analysis.query import QueryAnalyzer
+from matching.data.loading import load_profiles
+from matching.data.resources import data_path
+from matching.index.profiles import ProfileIndex
+from matching.retrieval.domain_prior import DomainPrior
+from matching.retrieval.ranking import Matcher
 
 __all__ = ["build_matcher", "build_matcher_from_file", "lexicon_files"]
 

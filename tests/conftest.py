@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-import matching.live
+import matching.data.live
 from api.main import create_app
 from api.settings import Settings
-from matching.ranking import Matcher
+from matching.retrieval.ranking import Matcher
 
 # Engine fixtures (a small illustrative profile file and a matcher built on it).
 pytest_plugins = ["engine_support"]
@@ -47,7 +47,7 @@ def index_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path | None:
     return tmp_path / "var" / "index" if request.node.get_closest_marker("saves_index") else None
 
 
-_build_matcher = matching.live.build_matcher
+_build_matcher = matching.data.live.build_matcher
 _BUILT: dict[str, Matcher] = {}
 
 
@@ -78,7 +78,7 @@ def make_settings(tmp_path: Path, profiles_file: Path, index_dir: Path | None) -
 
 @pytest.fixture
 def make_client(make_settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., TestClient]]:
-    monkeypatch.setattr(matching.live, "build_matcher", _build_once)
+    monkeypatch.setattr(matching.data.live, "build_matcher", _build_once)
     clients: list[TestClient] = []
 
     def make(**overrides) -> TestClient:
@@ -100,7 +100,7 @@ def shared_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClie
     shutil.copy(FIXTURES / "profiles.jsonl", profiles)
     client = TestClient(create_app(_settings(directory, profiles, None)), raise_server_exceptions=False)
     with pytest.MonkeyPatch.context() as patch:  # only while the index is built: the tests do not write
-        patch.setattr(matching.live, "build_matcher", _build_once)
+        patch.setattr(matching.data.live, "build_matcher", _build_once)
         client.__enter__()
     yield client
     client.__exit__(None, None, None)

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.routers.coverage import get_demand
 from api.settings import Settings
-from matching.loading import load_requests
-from matching.resources import data_path
-from matching.taxonomy import REGIONS
+from matching.data.loading import load_requests
+from matching.data.resources import data_path
+from matching.data.taxonomy import REGIONS
 
 DEMAND = pd.DataFrame({"id": ["R1", "R2", "R3", "R4", "R5"], "text": ["x"] * 5,
                        "country": ["SN", "SN", "ML", "ZA", ""]})

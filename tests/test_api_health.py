@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matching.taxonomy import domain_codes
+from matching.data.taxonomy import domain_codes
 
 
 @pytest.mark.reads_only
@@ -54,7 +54,7 @@ def test_restart_loads_the_saved_index(make_client, caplog):
     first = make_client()
     built_at = first.get("/health").json()["index_built_at"]
     first.__exit__(None, None, None)
-    with caplog.at_level("INFO", logger="matching.live"):
+    with caplog.at_level("INFO", logger="matching.data.live"):
         second = make_client()
     assert "index loaded from" in caplog.text
     assert second.get("/health").json()["index_built_at"] == built_at
@@ -65,7 +65,7 @@ def test_corrupt_saved_index_is_rebuilt_with_a_log_line(make_client, make_settin
     make_client()
     index_file = make_settings().index_dir / "index.joblib"
     index_file.write_bytes(b"not a pickle")
-    with caplog.at_level("WARNING", logger="matching.live"):
+    with caplog.at_level("WARNING", logger="matching.data.live"):
         client = make_client()
     assert "rebuilding index" in caplog.text and "corrupt" in caplog.text
     assert client.get("/health").json()["profiles"] == 12

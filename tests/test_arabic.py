@@ -8,11 +8,11 @@ import pytest
 from engine_support import AS_OF
 
 from matching import MatchFilters
-from matching.arabic import is_arabic_word, normalize_arabic, strip_clitics
-from matching.language import detect_language
-from matching.lexicon import load_glossary
-from matching.resources import data_path
-from matching.text import Analyzer, get_analyzer
+from matching.analysis.arabic import is_arabic_word, normalize_arabic, strip_clitics
+from matching.analysis.language import detect_language
+from matching.analysis.lexicon import load_glossary
+from matching.analysis.text import Analyzer, get_analyzer
+from matching.data.resources import data_path
 
 
 @pytest.mark.parametrize(("written", "normalised"), [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matching.language import CROSS_LINGUAL
+from matching.analysis.language import CROSS_LINGUAL
 
 pytestmark = pytest.mark.reads_only  # every `client` test here only reads
 

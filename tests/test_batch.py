@@ -3,7 +3,8 @@ import json
 
 from engine_support import AS_OF
 
-from matching import MatchFilters, language
+from matching import MatchFilters
+from matching.analysis import language
 from matching.batch import run_batch
 
 

@@ -9,11 +9,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from matching import coverage
+from matching.analytics import coverage
 from matching.batch import BATCH_COLUMNS, run_batch
-from matching.filters import MatchFilters
-from matching.loading import profiles_frame
-from matching.taxonomy import HOLDER_TYPES, REGIONS, domain_codes
+from matching.data.loading import profiles_frame
+from matching.data.taxonomy import HOLDER_TYPES, REGIONS, domain_codes
+from matching.retrieval.filters import MatchFilters
 
 AS_OF = date(2026, 11, 26)
 
@@ -226,7 +226,7 @@ def test_charts_draw(profiles, requests, per_request):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from matching import coverage_plots as plots
+    from matching.analytics import plots
 
     try:
         heat = plots.plot_domain_region(coverage.expertise_by_domain_region(profiles, AS_OF))

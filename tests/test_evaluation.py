@@ -1,6 +1,6 @@
 import pytest
 
-from matching.evaluation import request_metrics
+from matching.analytics.evaluation import request_metrics
 
 
 def test_perfect_ranking_scores_one():

@@ -22,13 +22,13 @@ from conftest import wait_index
 from engine_support import AS_OF, FIXTURES
 
 from matching import MatchFilters
+from matching.analytics.coverage import STRONG_SCORE
 from matching.batch import run_batch
-from matching.coverage import STRONG_SCORE
-from matching.excel import XLSX_MEDIA_TYPE
-from matching.loading import DataError, iter_request_blocks, load_profiles, load_requests
-from matching.presentation import problem_fr
-from matching.store import ProfileStore
-from matching.workbook import RESULT_SHEET, SUMMARY_SHEET, WEAK_SHEET
+from matching.data.excel import XLSX_MEDIA_TYPE
+from matching.data.loading import DataError, iter_request_blocks, load_profiles, load_requests
+from matching.data.store import ProfileStore
+from matching.data.workbook import RESULT_SHEET, SUMMARY_SHEET, WEAK_SHEET
+from matching.retrieval.presentation import problem_fr
 
 TEXTS = ["Appui à la création d'un service d'eau potable en régie pour nos villages",
          "Fermeture d'une décharge à ciel ouvert et collecte des ordures ménagères",

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from conftest import wait_index
 
-from matching.live import LiveIndex
-from matching.persistence import file_checksum
-from matching.store import ProfileStore
+from matching.data.live import LiveIndex
+from matching.data.persistence import file_checksum
+from matching.data.store import ProfileStore
 
 pytestmark = pytest.mark.slow  # subprocesses killed, threads racing rebuilds, saved indexes
 
@@ -34,7 +34,7 @@ BASE = {"holder": "Ville de Test", "holder_type": "commune", "region": "Corse",
 # acknowledged on stdout only once store.create/update has returned, i.e. once it is committed.
 WRITER = """
 import json, sys
-from matching.store import ProfileStore
+from matching.data.store import ProfileStore
 store = ProfileStore(sys.argv[1])
 base = json.loads(sys.argv[2])
 print("ready", flush=True)
@@ -52,7 +52,7 @@ while True:
 
 SEEDER = """
 import sys
-from matching.store import ProfileStore
+from matching.data.store import ProfileStore
 store = ProfileStore(sys.argv[1])
 print("ready", flush=True)
 print("seeded", store.seed(sys.argv[2]), flush=True)
@@ -266,7 +266,7 @@ def test_damaged_saved_index_is_rebuilt_with_a_log_line(tmp_path, profiles_file,
     harm, fragment = DAMAGE[damage]
     harm(index_dir)
     caplog.clear()  # only the restart's log lines count
-    with caplog.at_level("INFO", logger="matching.live"):
+    with caplog.at_level("INFO", logger="matching.data.live"):
         live = LiveIndex(store, index_dir)
         snapshot = live.start()
     assert snapshot.n_profiles == 12 and snapshot.revision == store.revision()
@@ -275,7 +275,7 @@ def test_damaged_saved_index_is_rebuilt_with_a_log_line(tmp_path, profiles_file,
     assert snapshot.matcher is not None
     assert snapshot.matcher.search("éclairage public et eau potable", top_k=3).matches
     caplog.clear()
-    with caplog.at_level("INFO", logger="matching.live"):
+    with caplog.at_level("INFO", logger="matching.data.live"):
         LiveIndex(store, index_dir).start()  # the rebuilt index was saved again and is trusted
     assert "index loaded from" in caplog.text and "rebuilding" not in caplog.text
 
@@ -285,7 +285,7 @@ def test_unwritable_index_folder_is_logged_and_matching_goes_on(tmp_path, profil
     store.seed(profiles_file)
     blocker = tmp_path / "index"
     blocker.write_text("a file where the index folder should be", encoding="utf-8")
-    with caplog.at_level("WARNING", logger="matching.live"):
+    with caplog.at_level("WARNING", logger="matching.data.live"):
         snapshot = LiveIndex(store, blocker).start()
     assert snapshot.n_profiles == 12
     assert "index not saved" in caplog.text

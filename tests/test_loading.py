@@ -3,7 +3,7 @@ import json
 import pytest
 
 from matching import DataError, load_profiles, load_qrels, load_requests
-from matching.loading import SeenIds, iter_request_blocks
+from matching.data.loading import SeenIds, iter_request_blocks
 
 GOOD = {
     "id": "P1", "holder": "Ville de Test", "holder_type": "commune", "region": "Bretagne",

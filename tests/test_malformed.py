@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import wait_index
 
-from matching.loading import DataError, iter_request_blocks, load_profiles, load_requests
-from matching.store import ProfileStore
+from matching.data.loading import DataError, iter_request_blocks, load_profiles, load_requests
+from matching.data.store import ProfileStore
 
 CORPUS = Path(__file__).resolve().parent / "malformed"
 

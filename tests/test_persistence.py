@@ -1,7 +1,7 @@
 import pytest
 from engine_support import FIXTURES
 
-from matching.persistence import StaleIndexError, file_checksum, load_matcher, load_or_build, save_matcher
+from matching.data.persistence import StaleIndexError, file_checksum, load_matcher, load_or_build, save_matcher
 
 PROFILES = FIXTURES / "engine_profiles.jsonl"
 

@@ -13,10 +13,10 @@ from engine_support import AS_OF
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.filters import MatchFilters
-from matching.loading import DataError, iter_request_blocks, load_profiles, load_requests
-from matching.search import SearchQuery, clean_text, run_search
-from matching.text import Analyzer, fold, get_analyzer
+from matching.analysis.text import Analyzer, fold, get_analyzer
+from matching.data.loading import DataError, iter_request_blocks, load_profiles, load_requests
+from matching.retrieval.filters import MatchFilters
+from matching.retrieval.search import SearchQuery, clean_text, run_search
 
 # Any code point, lone surrogates included (what a JSON "\ud800" escape can produce).
 ANY_CHAR = st.characters(blacklist_categories=())

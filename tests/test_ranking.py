@@ -127,8 +127,8 @@ def test_candidates_from_selective_terms_are_scored_exactly():
     """Pruning frequent terms from the first stage changes which profiles are tried, never
     their scores: every returned score is the request's exact BM25 score with that profile."""
     from matching import Matcher, build_matcher, load_profiles
-    from matching.ranking import _without_terms
-    from matching.resources import data_path
+    from matching.data.resources import data_path
+    from matching.retrieval.ranking import _without_terms
 
     filters = MatchFilters(as_of=AS_OF)
     pruned = build_matcher(load_profiles(data_path("profiles.jsonl")), use_domain_prior=False,
@@ -156,7 +156,7 @@ def test_profiles_are_expanded_with_everyday_words_and_say_so(tmp_path, engine_p
     """A request in everyday words meets a profile's technical phrase through document
     expansion, and the explanation names the phrase: "décharge sauvage ← immondices"."""
     from matching import Matcher, ProfileIndex, load_profiles
-    from matching.lexicon import load_thesaurus
+    from matching.analysis.lexicon import load_thesaurus
 
     thesaurus = tmp_path / "thesaurus.csv"
     thesaurus.write_text("domain,technical,everyday\nDECH,décharge sauvage,montagne d'immondices | fumée noire\n",
@@ -210,7 +210,7 @@ def test_a_requests_own_word_outranks_the_same_word_reached_through_expansions()
     """The issue's case: the profile whose title says "décharge" comes before a landfill-design
     profile that never says it and is reached only through the thesaurus, both ways."""
     from matching import build_matcher, load_profiles
-    from matching.resources import data_path
+    from matching.data.resources import data_path
 
     matcher = build_matcher(load_profiles(data_path("profiles.jsonl")))
     result = matcher.search("Nous cherchons un appui pour la gestion de notre décharge", MatchFilters(as_of=AS_OF))
@@ -237,7 +237,7 @@ def test_one_everyday_word_out_of_its_phrase_is_no_evidence():
     """The issue's case: "collecte des ordures ménagères" (from Spanish) meets "aide ménagère",
     an everyday phrase of "aidants", by one word only: that match neither counts nor shows."""
     from matching import build_matcher, load_profiles
-    from matching.resources import data_path
+    from matching.data.resources import data_path
 
     matcher = build_matcher(load_profiles(data_path("profiles.jsonl")))
     result = matcher.search("Buscamos apoyo para la recolección de basura en nuestro municipio",

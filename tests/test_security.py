@@ -7,7 +7,7 @@ import logging
 import pytest
 from conftest import READ_KEY, WRITE_KEY
 
-import matching.loading
+import matching.data.loading
 from api.routers import match as match_router
 from api.routers import page as page_router
 
@@ -79,7 +79,7 @@ def test_uploads_are_processed_in_memory_never_opened_by_name(client, monkeypatc
         opened.append(args[0] if args else kwargs)
         raise AssertionError("a file was opened")
 
-    monkeypatch.setattr(matching.loading, "open", no_open, raising=False)
+    monkeypatch.setattr(matching.data.loading, "open", no_open, raising=False)
     for name in ("/etc/passwd", "../../var/expe.db", "C:\\Windows\\win.ini", str(client.app.state.store.path)):
         response = client.post("/match/batch", files={"file": (name, b"id,text\nR1,eau potable\n", "text/csv")},
                                headers={"Accept": "application/json"}, params={"top_k": 1})

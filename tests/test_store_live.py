@@ -9,9 +9,9 @@ import pytest
 from conftest import wait_index
 
 from matching import load_profiles
-from matching.live import LiveIndex
-from matching.loading import DataError
-from matching.store import DuplicateProfile, ProfileNotFound, ProfileStore
+from matching.data.live import LiveIndex
+from matching.data.loading import DataError
+from matching.data.store import DuplicateProfile, ProfileNotFound, ProfileStore
 
 NEW = {"id": "S-1", "holder": "Ville de Test", "holder_type": "commune", "region": "Corse",
        "title": "Éclairage public économe en énergie", "description": "Remplacement de 2 000 points lumineux.",
@@ -90,9 +90,9 @@ def test_failed_rebuild_keeps_the_previous_index(store, monkeypatch, caplog):
     def broken(frame):
         raise MemoryError("simulated")
 
-    monkeypatch.setattr("matching.live.build_matcher", broken)
+    monkeypatch.setattr("matching.data.live.build_matcher", broken)
     store.create(NEW)
-    with caplog.at_level("ERROR", logger="matching.live"):
+    with caplog.at_level("ERROR", logger="matching.data.live"):
         live.refresh()
         assert not live.wait_current(5)
     assert live.current is before
@@ -104,7 +104,7 @@ def test_failed_rebuild_keeps_the_previous_index(store, monkeypatch, caplog):
 
 
 def test_health_degraded_after_failed_rebuild(client, auth, monkeypatch):
-    monkeypatch.setattr("matching.live.build_matcher", lambda frame: 1 / 0)
+    monkeypatch.setattr("matching.data.live.build_matcher", lambda frame: 1 / 0)
     body = {**NEW, "id": "S-9"}
     assert client.post("/experts", json=body, headers=auth).status_code == 201
     client.app.state.live.wait_current(5)

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.text import Analyzer, fold
+from matching.analysis.text import Analyzer, fold
 
 
 def test_elisions_with_straight_and_typographic_apostrophes():

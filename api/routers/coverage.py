@@ -10,10 +10,10 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from matching import coverage
-from matching.loading import REQUEST_FIELDS, load_requests
-from matching.resources import data_path
-from matching.taxonomy import domains as taxonomy
+from matching.analytics import coverage
+from matching.data.loading import REQUEST_FIELDS, load_requests
+from matching.data.resources import data_path
+from matching.data.taxonomy import domains as taxonomy
 
 from ..deps import ReadAccess, StoreDep
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from matching.taxonomy import domains as taxonomy
+from matching.data.taxonomy import domains as taxonomy
 
 from ..deps import ReadAccess
 from ..schemas import DomainOut

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 
-from matching.listing import ProfileQuery, select_profiles
-from matching.presentation import label_status
+from matching.data.listing import ProfileQuery, select_profiles
+from matching.retrieval.presentation import label_status
 
 from ..deps import LiveDep, ReadAccess, StoreDep, WriteAccess
 from ..schemas import (

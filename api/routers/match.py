@@ -11,11 +11,11 @@ from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, 
 from fastapi.responses import Response
 
 from matching.batch import BATCH_COLUMNS, run_batch
-from matching.excel import XLSX_MEDIA_TYPE
-from matching.filters import MatchFilters
-from matching.loading import DataError
-from matching.presentation import language_name_fr, language_notice
-from matching.search import SearchQuery, run_search
+from matching.data.excel import XLSX_MEDIA_TYPE
+from matching.data.loading import DataError
+from matching.retrieval.filters import MatchFilters
+from matching.retrieval.presentation import language_name_fr, language_notice
+from matching.retrieval.search import SearchQuery, run_search
 
 from ..deps import ReadAccess, SettingsDep, SnapshotDep
 from ..errors import data_error_detail

@@ -14,12 +14,14 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from matching.analysis.language import LANGUAGE_NAMES_FR
 from matching.batch import run_batch
-from matching.excel import XLSX_MEDIA_TYPE
-from matching.filters import MatchFilters
-from matching.language import LANGUAGE_NAMES_FR
-from matching.loading import DataError
-from matching.presentation import (
+from matching.data.excel import XLSX_MEDIA_TYPE
+from matching.data.loading import DataError
+from matching.data.store import ProfileNotFound
+from matching.data.taxonomy import REGIONS, domains
+from matching.retrieval.filters import MatchFilters
+from matching.retrieval.presentation import (
     HOLDER_TYPE_LABELS_FR,
     language_name_fr,
     language_notice,
@@ -27,9 +29,7 @@ from matching.presentation import (
     profile_view,
     request_segments,
 )
-from matching.search import MAX_TEXT_CHARS, SearchOutcome, SearchQuery, run_search
-from matching.store import ProfileNotFound
-from matching.taxonomy import REGIONS, domains
+from matching.retrieval.search import MAX_TEXT_CHARS, SearchOutcome, SearchQuery, run_search
 
 from ..deps import READ_COOKIE, SettingsDep, SnapshotDep, StoreDep, key_matches, page_token, read_allowed
 

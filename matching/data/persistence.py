@@ -20,9 +20,9 @@ import numpy as np
 import scipy
 import sklearn
 
-from . import __version__
-from .engine import lexicon_files
-from .ranking import Matcher
+from matching import __version__
+from matching.engine import lexicon_files
+from matching.retrieval.ranking import Matcher
 
 __all__ = ["StaleIndexError", "save_matcher", "load_matcher", "load_or_build", "file_checksum", "manifest_for"]
 
@@ -120,7 +120,7 @@ def load_or_build(profiles_path: str | Path, directory: str | Path, log=None) ->
     A stale, corrupt or missing index is rebuilt from the profiles (``log`` receives a line
     saying why); the rebuilt index replaces it atomically.
     """
-    from .engine import build_matcher_from_file  # local: engine imports are heavier
+    from matching.engine import build_matcher_from_file  # local: engine imports are heavier
 
     checksum = file_checksum(profiles_path)
     try:

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from .index import ProfileIndex
+from matching.index.profiles import ProfileIndex
 
 __all__ = ["DomainPrior"]
 

@@ -8,8 +8,8 @@ from datetime import date
 
 import numpy as np
 
-from .index import ProfileIndex
-from .taxonomy import canonical_region, domain_codes
+from matching.data.taxonomy import canonical_region, domain_codes
+from matching.index.profiles import ProfileIndex
 
 __all__ = ["MatchFilters"]
 

@@ -4,7 +4,7 @@ Profiles are kept as validated JSON documents with a status (``active`` or ``wit
 every change is also appended to a ``history`` table, so a withdrawn label is never
 erased. A ``revision`` counter, bumped in the same transaction as each write, tells the
 live index whether it is current. On first start an empty database is filled from a
-profiles file (all-or-nothing, see :func:`matching.loading.load_profiles`).
+profiles file (all-or-nothing, see :func:`matching.data.loading.load_profiles`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from .loading import DataError, Problem, load_profiles, profiles_frame, validate_profile
+from matching.data.loading import DataError, Problem, load_profiles, profiles_frame, validate_profile
 
 __all__ = ["ProfileStore", "StoreSnapshot", "ProfileNotFound", "DuplicateProfile", "AlreadyWithdrawn"]
 

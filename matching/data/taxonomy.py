@@ -6,8 +6,8 @@ import csv
 from dataclasses import dataclass
 from functools import cache
 
-from .resources import data_path
-from .text import fold
+from matching.analysis.text import fold
+from matching.data.resources import data_path
 
 __all__ = ["Domain", "domains", "domain_codes", "HOLDER_TYPES", "REGIONS", "canonical_region"]
 

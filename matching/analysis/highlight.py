@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-from .text import WORD, get_analyzer
+from matching.analysis.text import WORD, get_analyzer
 
 __all__ = ["highlight_spans", "excerpt"]
 

@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from .batch import BATCH_COLUMNS, match_block
-from .domain_prior import DomainPrior
-from .filters import MatchFilters
-from .language import LANGUAGE_NAMES_FR
-from .loading import LABEL_YEARS
-from .presentation import EXPIRY_WARNING_MONTHS
-from .ranking import Matcher
-from .taxonomy import HOLDER_TYPES, REGIONS, domain_codes
+from matching.analysis.language import LANGUAGE_NAMES_FR
+from matching.batch import BATCH_COLUMNS, match_block
+from matching.data.loading import LABEL_YEARS
+from matching.data.taxonomy import HOLDER_TYPES, REGIONS, domain_codes
+from matching.retrieval.domain_prior import DomainPrior
+from matching.retrieval.filters import MatchFilters
+from matching.retrieval.presentation import EXPIRY_WARNING_MONTHS
+from matching.retrieval.ranking import Matcher
 
 __all__ = [
     "STRONG_SCORE", "SOON_MONTHS", "UNKNOWN_DOMAIN",
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: Default score a best match must reach to count as a good answer. Shown scores are calibrated
-#: probabilities that a match is good (:mod:`matching.calibration`): at 0.5, a good answer is
+#: probabilities that a match is good (:mod:`matching.retrieval.calibration`): at 0.5, a good answer is
 #: more likely than not.
 STRONG_SCORE = 0.5
 #: Lowest grade of a judged "good" match (3 ideal, 2 good, 1 partial).

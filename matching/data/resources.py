@@ -11,7 +11,7 @@ __all__ = ["data_dir", "data_path"]
 def data_dir() -> Path:
     """The data folder: ``EXPE_DATA_DIR`` if set, else the repository's ``data/``."""
     configured = os.environ.get("EXPE_DATA_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "data"
+    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "data"
 
 
 def data_path(name: str) -> Path:

@@ -19,14 +19,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engine import build_matcher
-from .persistence import StaleIndexError, load_matcher, save_matcher
-from .ranking import Matcher
-from .store import ProfileStore, StoreSnapshot
+from matching.data.persistence import StaleIndexError, load_matcher, save_matcher
+from matching.data.store import ProfileStore, StoreSnapshot
+from matching.engine import build_matcher
+from matching.retrieval.ranking import Matcher
 
 __all__ = ["LiveIndex", "IndexSnapshot"]
 
-log = logging.getLogger("matching.live")
+log = logging.getLogger("matching.data.live")
 
 
 @dataclass(frozen=True)

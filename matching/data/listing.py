@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .taxonomy import canonical_region
+from matching.data.taxonomy import canonical_region
 
 __all__ = ["ProfileQuery", "select_profiles"]
 

@@ -1,4 +1,4 @@
-"""Matplotlib charts of the :mod:`matching.coverage` frames, for the analysts' notebooks.
+"""Matplotlib charts of the :mod:`matching.analytics.coverage` frames, for the analysts' notebooks.
 
 Each function draws one chart on ``ax`` (a new figure when omitted) and returns the axes.
 Matplotlib is a development dependency: import this module only where charts are drawn.
@@ -22,7 +22,7 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
 
 
 def plot_domain_region(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Heatmap of :func:`~matching.coverage.expertise_by_domain_region`, one number per cell.
+    """Heatmap of :func:`~matching.analytics.coverage.expertise_by_domain_region`, one number per cell.
 
     ``table`` has shape (n_domains, n_regions); empty cells are left blank.
     """
@@ -60,7 +60,7 @@ def plot_profiles(frame: pd.DataFrame, title: str, label_column: str | None = No
 def plot_label_calendar(calendar: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Bars of labels expiring per month, line of labels still valid (right axis).
 
-    ``calendar`` is a :func:`~matching.coverage.label_calendar` frame, shape (n_months, 3).
+    ``calendar`` is a :func:`~matching.analytics.coverage.label_calendar` frame, shape (n_months, 3).
     """
     ax = _axes(ax, (10, 4.5))
     ax.bar(calendar.index, calendar["expiring"], color="#d8703b", label="labels expiring in the month")
@@ -80,7 +80,7 @@ def plot_label_calendar(calendar: pd.DataFrame, ax: Axes | None = None) -> Axes:
 def plot_best_scores(coverage: pd.DataFrame, threshold: float, ax: Axes | None = None, bins: int = 20) -> Axes:
     """Histogram of each request's best score, with the strength threshold marked.
 
-    ``coverage`` is a :func:`~matching.coverage.request_coverage` frame (one row per request).
+    ``coverage`` is a :func:`~matching.analytics.coverage.request_coverage` frame (one row per request).
     """
     ax = _axes(ax, (9, 4.5))
     ax.hist(coverage["best_score"], bins=bins, range=(0.0, max(1e-9, float(coverage["best_score"].max()))),
@@ -96,7 +96,7 @@ def plot_best_scores(coverage: pd.DataFrame, threshold: float, ax: Axes | None =
 def plot_coverage_by(frame: pd.DataFrame, title: str, ax: Axes | None = None, top: int = 15) -> Axes:
     """Share of requests with a strong best match for the ``top`` weakest groups.
 
-    ``frame`` is a :func:`~matching.coverage.coverage_by` frame (weakest first); each bar
+    ``frame`` is a :func:`~matching.analytics.coverage.coverage_by` frame (weakest first); each bar
     is annotated with its number of requests.
     """
     shown = frame.head(top)
@@ -114,7 +114,7 @@ def plot_coverage_by(frame: pd.DataFrame, title: str, ax: Axes | None = None, to
 def plot_country_demand(countries: pd.DataFrame, ax: Axes | None = None, top: int = 25) -> Axes:
     """Requests vs valid profiles with experience, for the ``top`` countries by requests.
 
-    ``countries`` is a :func:`~matching.coverage.country_demand` frame; countries with
+    ``countries`` is a :func:`~matching.analytics.coverage.country_demand` frame; countries with
     little experience are drawn in red.
     """
     shown = countries[countries["requests"] > 0].head(top)

@@ -1,7 +1,7 @@
 """Batch results as an Excel workbook for staff: French headers, frozen header row, filters on.
 
 Three sheets: the ranked experts of every request; the requests without a good expert (best
-score under :data:`matching.coverage.STRONG_SCORE`, or no match at all); a summary of the run.
+score under :data:`matching.analytics.coverage.STRONG_SCORE`, or no match at all); a summary of the run.
 The workbook is written in openpyxl's write-only mode, row by row into temporary files, so a
 backlog of a million requests does not have to fit in memory.
 """
@@ -20,8 +20,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .coverage import STRONG_SCORE
-from .ranking import Matcher
+from matching.analytics.coverage import STRONG_SCORE
+from matching.retrieval.ranking import Matcher
 
 __all__ = ["RESULT_SHEET", "WEAK_SHEET", "SUMMARY_SHEET", "RESULT_HEADERS", "WEAK_HEADERS", "ResultWorkbook",
            "request_brief"]

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import ndcg_score
 
-from .filters import MatchFilters
-from .ranking import Matcher
+from matching.retrieval.filters import MatchFilters
+from matching.retrieval.ranking import Matcher
 
 __all__ = ["evaluate", "request_metrics", "EvaluationReport", "RIGHT_GRADE"]
 

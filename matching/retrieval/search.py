@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from .filters import MatchFilters
-from .language import DetectedLanguage, detect_language
-from .loading import MAX_TEXT_CHARS
-from .presentation import ResultView, present
-from .ranking import Matcher
+from matching.analysis.language import DetectedLanguage, detect_language
+from matching.data.loading import MAX_TEXT_CHARS
+from matching.retrieval.filters import MatchFilters
+from matching.retrieval.presentation import ResultView, present
+from matching.retrieval.ranking import Matcher
 
 __all__ = ["MAX_TEXT_CHARS", "SearchQuery", "SearchOutcome", "clean_text", "run_search"]
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from .highlight import excerpt, highlight_spans
-from .language import CROSS_LINGUAL, LANGUAGE_NAMES_FR, DetectedLanguage
-from .ranking import Match, Matcher, MatchResult
-from .taxonomy import domains
-from .text import WORD, fold, get_analyzer
+from matching.analysis.highlight import excerpt, highlight_spans
+from matching.analysis.language import CROSS_LINGUAL, LANGUAGE_NAMES_FR, DetectedLanguage
+from matching.analysis.text import WORD, fold, get_analyzer
+from matching.data.taxonomy import domains
+from matching.retrieval.ranking import Match, Matcher, MatchResult
 
 __all__ = [
     "HOLDER_TYPE_LABELS_FR", "Segment", "TermView", "ResultView", "add_months", "label_status",
@@ -253,7 +253,7 @@ _PROBLEMS_FR: tuple[tuple[str, str], ...] = (
 
 
 def problem_fr(problem: Any) -> str:
-    """A loading problem (:class:`matching.loading.Problem`) as the staff page shows it, in French:
+    """A loading problem (:class:`matching.data.loading.Problem`) as the staff page shows it, in French:
     where (file, sheet, row, column) then what is wrong."""
     where = [f"fichier « {problem.source} »"]
     if problem.sheet is not None:

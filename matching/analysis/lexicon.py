@@ -21,7 +21,7 @@ from pathlib import Path
 
 from wordfreq import zipf_frequency
 
-from .text import Analyzer, get_analyzer
+from matching.analysis.text import Analyzer, get_analyzer
 
 __all__ = ["Entry", "LexiconHit", "PhraseLexicon", "load_glossary", "load_thesaurus"]
 

@@ -5,7 +5,7 @@ raises :class:`DataError` listing each problem with its file, line and field. In
 UTF-8 (a BOM is tolerated); a file that is not valid UTF-8 is read as Windows-1252, the
 encoding Excel uses for CSV in France; a UTF-16 file with a BOM (Excel's "Unicode text") is
 read as UTF-16. CSV files may use ``,`` ``;`` or tab separators. Excel .xlsx workbooks are
-read by :mod:`matching.excel` (checked for ZIP bombs and XML entities first). Column names may
+read by :mod:`matching.data.excel` (checked for ZIP bombs and XML entities first). Column names may
 be French or English, in any case, with or without accents (see :data:`REQUEST_ALIASES`).
 Other binary files (images, archives, old .xls workbooks, PDF) are refused with a message
 saying what they look like.
@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from .taxonomy import HOLDER_TYPES, canonical_region, domain_codes
-from .text import fold
+from matching.analysis.text import fold
+from matching.data.taxonomy import HOLDER_TYPES, canonical_region, domain_codes
 
 __all__ = [
     "DataError", "Problem", "LABEL_YEARS", "MAX_TEXT_CHARS", "MAX_FILE_TEXT_CHARS", "PROFILE_FIELDS", "REQUEST_FIELDS",
@@ -266,7 +266,7 @@ def read_records(source: str | Path | bytes, name: str | None = None,
     info.source = source_name
     head = raw.read(8)
     raw.seek(0)
-    from . import excel  # imported here: it needs this module's error types
+    from matching.data import excel  # imported here: it needs this module's error types
 
     if excel.is_workbook(head, source_name):
         raw.close()
@@ -452,7 +452,7 @@ def _country_names() -> dict[str, frozenset[str]]:
 @cache
 def _language_names() -> dict[str, frozenset[str]]:
     """Language names, French and English, folded -> ISO 639-1 codes."""
-    from .language import LANGUAGE_NAMES_FR
+    from matching.analysis.language import LANGUAGE_NAMES_FR
 
     french = gettext.translation("iso639-3", pycountry.LOCALES_DIR, languages=["fr"], fallback=True)
     pairs = [(name, code) for code, name in LANGUAGE_NAMES_FR.items()]

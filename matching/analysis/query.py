@@ -26,12 +26,12 @@ import scipy.sparse as sp
 from rapidfuzz import fuzz, process
 from wordfreq import cB_to_freq, get_frequency_dict
 
-from .arabic import is_arabic_word
-from .index import ProfileIndex
-from .language import CROSS_LINGUAL, DetectedLanguage, detect_language
-from .language import warm_up as warm_up_detector
-from .lexicon import PhraseLexicon
-from .text import Token, get_analyzer
+from matching.analysis.arabic import is_arabic_word
+from matching.analysis.language import CROSS_LINGUAL, DetectedLanguage, detect_language
+from matching.analysis.language import warm_up as warm_up_detector
+from matching.analysis.lexicon import PhraseLexicon
+from matching.analysis.text import Token, get_analyzer
+from matching.index.profiles import ProfileIndex
 
 _TERM = attrgetter("term")
 
@@ -86,7 +86,7 @@ class QueryAnalyzer:
     Parameters
     ----------
     glossary : dict of language -> PhraseLexicon, optional
-        Foreign-to-French term maps (see :func:`matching.lexicon.load_glossary`).
+        Foreign-to-French term maps (see :func:`matching.analysis.lexicon.load_glossary`).
     thesaurus : PhraseLexicon, optional
         Everyday-to-technical French expansions.
     typo_cutoff : float, default 84
@@ -373,7 +373,7 @@ class QueryAnalyzer:
 
         The index's entries already carry idf (BM25 impacts), so request terms are not weighted
         by idf again; rows are not normalised either, since a request's score is a sum of its
-        terms' impacts (the shown score is calibrated apart, see :mod:`matching.calibration`).
+        terms' impacts (the shown score is calibrated apart, see :mod:`matching.retrieval.calibration`).
         Built directly from arrays: on a single request, sparse-matrix arithmetic would cost
         more in overhead than in work.
         """

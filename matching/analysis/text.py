@@ -23,7 +23,7 @@ from stop_words import get_stop_words
 from unidecode import unidecode
 from wordfreq import get_frequency_list, top_n_list
 
-from .arabic import ARABIC_STOP_WORDS, is_arabic_word, normalize_arabic, strip_clitics
+from matching.analysis.arabic import ARABIC_STOP_WORDS, is_arabic_word, normalize_arabic, strip_clitics
 
 __all__ = ["Analyzer", "Token", "WORD", "fold", "get_analyzer", "SUPPORTED_STEMMERS"]
 
@@ -83,7 +83,7 @@ def _stop_words(language: str) -> frozenset[str]:
         get_frequency_list.cache_clear()
         words = [w for w in words if w in frequent]
     if language == "ar":
-        # Arabic words keep their script (see :mod:`matching.arabic`): unidecode would turn
+        # Arabic words keep their script (see :mod:`matching.analysis.arabic`): unidecode would turn
         # them into ASCII skeletons that collide with Latin words ("fy", "mn", "la").
         return frozenset(normalize_arabic(w) for w in words) | ARABIC_STOP_WORDS
     folded = {fold(w).strip(_APOSTROPHES + ".") for w in words}
@@ -152,7 +152,7 @@ class Analyzer:
         return tuple(out)
 
     def _analyse_arabic_word(self, word: str) -> tuple[Token, ...]:
-        """Normalise, strip clitics, drop function words, stem (see :mod:`matching.arabic`)."""
+        """Normalise, strip clitics, drop function words, stem (see :mod:`matching.analysis.arabic`)."""
         surface = normalize_arabic(word)
         if surface in self._stop:
             return ()

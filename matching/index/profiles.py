@@ -10,7 +10,7 @@ TF-IDF rows that this replaces lost to plain BM25 (it rewards short profiles sha
 word); ``k1`` and ``b`` were chosen over all collections at once (bench/README.md).
 
 **Document expansion.** Given the thesaurus read the other way (technical phrase → everyday
-phrases, see :func:`matching.lexicon.load_thesaurus`), each profile gets one more field: the
+phrases, see :func:`matching.analysis.lexicon.load_thesaurus`), each profile gets one more field: the
 everyday phrases of the technical terms it contains, minus common French words ("quelques",
 "parents"), which alone say nothing of the phrase. A request that says "tas d'ordures qui
 fument" then meets a profile that says "décharge sauvage" word by word, even where no phrase
@@ -33,9 +33,9 @@ import pandas as pd
 import scipy.sparse as sp
 from wordfreq import zipf_frequency
 
-from .lexicon import PhraseLexicon
-from .taxonomy import domain_codes, domains
-from .text import get_analyzer
+from matching.analysis.lexicon import PhraseLexicon
+from matching.analysis.text import get_analyzer
+from matching.data.taxonomy import domain_codes, domains
 
 __all__ = ["ProfileIndex", "DEFAULT_FIELD_WEIGHTS"]
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .calibration import DEFAULT_CALIBRATION, ScoreCalibration
-from .domain_prior import DomainPrior
-from .filters import MatchFilters
-from .index import ProfileIndex
-from .language import DetectedLanguage
-from .query import AnalysedQuery, QueryAnalyzer, TermOrigin
-from .sparse import row_entries
+from matching.analysis.language import DetectedLanguage
+from matching.analysis.query import AnalysedQuery, QueryAnalyzer, TermOrigin
+from matching.index.profiles import ProfileIndex
+from matching.index.sparse import row_entries
+from matching.retrieval.calibration import DEFAULT_CALIBRATION, ScoreCalibration
+from matching.retrieval.domain_prior import DomainPrior
+from matching.retrieval.filters import MatchFilters
 
 __all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "explained_term", "term_label"]
 
@@ -38,7 +38,7 @@ class MatchedTerm:
 
     ``term`` is the word as written in the profiles; ``stem`` the index term (for
     highlighting); ``contribution`` its part of the (BM25) ranking score; ``via`` and ``source``
-    say how the request led to it (see :class:`matching.query.TermOrigin`).
+    say how the request led to it (see :class:`matching.analysis.query.TermOrigin`).
     """
 
     term: str
@@ -116,7 +116,7 @@ class Matcher:
         0.822 vs 0.803), but its extra matches are single everyday words out of their phrase,
         which staff read as nonsense ("aidants ← recolección basura", from "aide ménagère").
     calibration : ScoreCalibration or None, default DEFAULT_CALIBRATION
-        Maps ranking scores to the shown scores in [0, 1] (:mod:`matching.calibration`); None
+        Maps ranking scores to the shown scores in [0, 1] (:mod:`matching.retrieval.calibration`); None
         returns raw BM25 scores (for fitting the calibration).
     """
 

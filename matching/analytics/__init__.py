@@ -1,0 +1,1 @@
+"""Analytics: coverage of the labelled expertise, its charts, and ranking evaluation."""

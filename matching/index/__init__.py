@@ -1,0 +1,5 @@
+"""The index over labelled profiles (term impacts) and its sparse-matrix helpers."""
+
+from matching.index.profiles import ProfileIndex
+
+__all__ = ["ProfileIndex"]
