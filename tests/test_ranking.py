@@ -255,7 +255,7 @@ def test_a_glossary_rendering_found_in_no_profile_falls_back_to_cognates(engine_
     """When the glossary's French is in no profile, the foreign word is still read as a cognate
     of a word that is ("potable" where the glossary said something else)."""
     from matching import QueryAnalyzer
-    from matching.lexicon import PhraseLexicon
+    from matching.analysis.lexicon import PhraseLexicon
 
     glossary = {"en": PhraseLexicon([("potable", "xylophone quantique")], source_language="en")}
     analyzer = QueryAnalyzer(glossary=glossary).fit(engine_matcher.index)

@@ -60,7 +60,7 @@ def test_short_misspelt_french_queries_are_read_as_french():
     a short request whose words are mostly French (or misspellings of the profiles' words) is
     French, while a short request in a translated language stays in it."""
     from matching import build_matcher, detect_language, load_profiles
-    from matching.resources import data_path
+    from matching.data.resources import data_path
 
     analyzer = build_matcher(load_profiles(data_path("profiles.jsonl"))).query_analyzer
     assert detect_language("fusin de comunes").code == "es"

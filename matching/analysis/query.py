@@ -104,7 +104,8 @@ class QueryAnalyzer:
         so that a long everyday request is not drowned by its expansions.
     short_request_words : int, default 6
         Requests of at most this many words (of three letters or more) detected as foreign are
-        read as French when most of their words are French (see :meth:`_detect`).
+        read as French when most of their words are French (see :meth:`_detect`), unless the
+        detector's confidence is at least ``sure_detection`` (default 0.9).
     cognate_cutoffs : dict of language -> float, default {"es": 80, "pt": 80}
         Minimum rapidfuzz ratio for reading a foreign word the glossary missed as a near French
         word, per request language (``typo_cutoff`` for the others): Spanish and Portuguese
@@ -118,6 +119,7 @@ class QueryAnalyzer:
                  typo_cutoff: float = 84.0, typo_weight: float = 0.8, glossary_weight: float = 1.0,
                  cognate_weight: float = 0.8, thesaurus_weight: float = 0.35, min_typo_length: int = 5,
                  known_word_zipf: float = 1.8, max_expansion_share: float = 0.5, short_request_words: int = 6,
+                 sure_detection: float = 0.9,
                  cognate_typos: bool = True, cognate_cutoffs: dict[str, float] | None = None) -> None:
         self.glossary = glossary
         self.thesaurus = thesaurus
@@ -130,6 +132,7 @@ class QueryAnalyzer:
         self.known_word_zipf = known_word_zipf
         self.max_expansion_share = max_expansion_share
         self.short_request_words = short_request_words
+        self.sure_detection = sure_detection
         self.cognate_typos = cognate_typos
         self.cognate_cutoffs = {"es": 80.0, "pt": 80.0} if cognate_cutoffs is None else cognate_cutoffs
 
@@ -326,11 +329,12 @@ class QueryAnalyzer:
 
         A few words, misspelt or abbreviated ("fusin de comunes", "amende stationement"), fool
         the detector into Spanish or Dutch, and a French query read through the Spanish glossary
-        finds nothing. Up to ``short_request_words`` words, the request is French when most of
-        its words are real French words, words of the profiles or their misspellings.
+        finds nothing. Up to ``short_request_words`` words, unless the detector is sure (at least
+        ``sure_detection``), the request is French when most of its words are real French
+        words, words of the profiles or their misspellings.
         """
         detected = detect_language(text)
-        if detected.code == "fr":
+        if detected.code == "fr" or detected.confidence >= self.sure_detection:
             return detected
         words = [t for t in get_analyzer("fr").tokens(text) if len(t.surface) >= 3]
         if not words or len(words) > self.short_request_words:
