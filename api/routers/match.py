@@ -53,7 +53,8 @@ async def match(body: MatchRequest, snapshot: SnapshotDep, response: Response) -
     results = [MatchResultOut(
         rank=r.rank, expert_id=r.expert_id, score=r.score, holder=r.holder, title=r.title, domains=list(r.domains),
         label_end=r.label_end, label_status=r.label_status,
-        matched_terms=[MatchedTermOut(term=t.term, via=t.via, source=t.source, contribution=t.contribution,
+        matched_terms=[MatchedTermOut(term=t.term, via=t.via, source=t.source, words=t.words, target=t.target,
+                                      contribution=t.contribution,
                                       label=t.label) for t in r.matched_terms],
     ) for r in outcome.results]
     lang = outcome.language
