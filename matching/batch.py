@@ -32,7 +32,7 @@ from matching.data.loading import iter_request_blocks
 from matching.retrieval.filters import MatchFilters
 from matching.retrieval.ranking import Matcher
 
-__all__ = ["BATCH_COLUMNS", "BatchSummary", "match_block", "run_batch", "write_rows"]
+__all__ = ["BATCH_COLUMNS", "BatchSummary", "batch_rows", "match_block", "run_batch", "write_rows"]
 
 BATCH_COLUMNS = ("request_id", "rank", "expert_id", "score", "holder", "title", "language", "matched_terms")
 
@@ -74,6 +74,19 @@ def match_block(matcher: Matcher, requests: list[dict[str, Any]], filters: Match
             out.append((request["id"], m.rank, m.expert_id, score, holder, title, language,
                         [t.label() for t in m.matched_terms]))
     return out
+
+
+def batch_rows(matcher: Matcher, requests: str | Path | bytes, filters: MatchFilters | None = None, top_k: int = 10,
+               block_size: int = 1024, name: str | None = None, sheet: str | None = None) -> tuple[int, list[tuple]]:
+    """``(requests read, result rows)`` for every request of ``requests``, in memory, in this
+    process (for a small upload answered as JSON). Rows as :func:`match_block` returns them.
+    Raises :class:`matching.DataError` on bad input."""
+    filters = filters or MatchFilters()
+    n_requests, rows = 0, []
+    for block in iter_request_blocks(requests, block_size, name=name, sheet=sheet):
+        rows.extend(match_block(matcher, block, filters, top_k))
+        n_requests += len(block)
+    return n_requests, rows
 
 
 # Forked workers find the matcher here (inherited copy-on-write, never pickled).
