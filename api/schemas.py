@@ -158,7 +158,11 @@ class MatchRequest(BaseModel):
 class MatchedTermOut(BaseModel):
     term: str = Field(examples=["décharge"])
     via: str = Field(description="request, typo, glossary, cognate or thesaurus", examples=["thesaurus"])
-    source: str = Field(description="The request's words it came from", examples=["tas d'ordures → décharge"])
+    source: str = Field(description="The request's words it came from, and the entry they were rewritten into",
+                        examples=["tas d'ordures → décharge"])
+    words: str = Field(description="The request's words it came from", examples=["tas d'ordures"])
+    target: str | None = Field(default=None, description="The glossary or thesaurus entry the words were rewritten "
+                               "into (null for the request's own word, a typo or a cognate)", examples=["décharge"])
     contribution: float = Field(description="Part of the score", examples=[0.0812])
     label: str = Field(description="Readable form", examples=["décharge ← tas d'ordures"])
 

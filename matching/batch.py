@@ -30,9 +30,9 @@ from tqdm import tqdm
 
 from matching.data.loading import iter_request_blocks
 from matching.retrieval.filters import MatchFilters
-from matching.retrieval.ranking import Matcher, explained_term, term_label
+from matching.retrieval.ranking import Matcher
 
-__all__ = ["BATCH_COLUMNS", "BatchSummary", "match_block", "run_batch", "write_rows"]
+__all__ = ["BATCH_COLUMNS", "BatchSummary", "batch_rows", "match_block", "run_batch", "write_rows"]
 
 BATCH_COLUMNS = ("request_id", "rank", "expert_id", "score", "holder", "title", "language", "matched_terms")
 
@@ -58,32 +58,35 @@ class BatchSummary:
 def match_block(matcher: Matcher, requests: list[dict[str, Any]], filters: MatchFilters,
                 top_k: int) -> list[tuple]:
     """Result rows (see :data:`BATCH_COLUMNS`) for one block of validated requests."""
-    analyzer = matcher.query_analyzer
-    queries = [analyzer.analyse(r["text"], r.get("language") or None) for r in requests]
-    vectors = analyzer.vectorize(queries)
-    rows, scores = matcher.rank_vectors(vectors, filters, top_k, evidence=np.array([q.evidence_terms for q in queries]))
-    b_idx, k_idx = (rows >= 0).nonzero()
-    picked = rows[b_idx, k_idx]
+    results = matcher.search_many([r["text"] for r in requests], filters, top_k,
+                                  [r.get("language") or None for r in requests])
     index = matcher.index
-    display = index.display_
-    # Plain lists: indexing numpy arrays element by element in the loop below costs more.
-    ids, holders = index.ids_[picked].tolist(), index.holders_[picked].tolist()
-    titles = index.profiles_["title"].to_numpy()[picked].tolist()
-    rounded = np.round(scores[b_idx, k_idx].astype(np.float64), 4).tolist()
-    b_list, k_list = b_idx.tolist(), k_idx.tolist()
+    titles = index.profiles_["title"].to_numpy()
     out = []
-    for pair, columns, _values, expanded in matcher.contributions(vectors, b_idx, picked):
-        b = b_list[pair]
-        query = queries[b]
-        origins = query.origins
-        labels = []
-        for c, e in zip(columns, expanded, strict=True):
-            origin = origins.get(c)
-            labels.append(display[c] if origin is None and e is None
-                          else term_label(*explained_term(display[c], origin, e)))
-        out.append((requests[b]["id"], k_list[pair] + 1, str(ids[pair]), rounded[pair],
-                    holders[pair], titles[pair], query.language.code, labels))
+    for request, result in zip(requests, results, strict=True):
+        if not result.matches:
+            continue
+        rows = np.array([m.row for m in result.matches])
+        scores = np.round(np.array([m.score for m in result.matches], dtype=np.float64), 4).tolist()
+        holders = index.holders_[rows].tolist()
+        language = result.language.code
+        for m, score, holder, title in zip(result.matches, scores, holders, titles[rows].tolist(), strict=True):
+            out.append((request["id"], m.rank, m.expert_id, score, holder, title, language,
+                        [t.label() for t in m.matched_terms]))
     return out
+
+
+def batch_rows(matcher: Matcher, requests: str | Path | bytes, filters: MatchFilters | None = None, top_k: int = 10,
+               block_size: int = 1024, name: str | None = None, sheet: str | None = None) -> tuple[int, list[tuple]]:
+    """``(requests read, result rows)`` for every request of ``requests``, in memory, in this
+    process (for a small upload answered as JSON). Rows as :func:`match_block` returns them.
+    Raises :class:`matching.DataError` on bad input."""
+    filters = filters or MatchFilters()
+    n_requests, rows = 0, []
+    for block in iter_request_blocks(requests, block_size, name=name, sheet=sheet):
+        rows.extend(match_block(matcher, block, filters, top_k))
+        n_requests += len(block)
+    return n_requests, rows
 
 
 # Forked workers find the matcher here (inherited copy-on-write, never pickled).
@@ -110,7 +113,7 @@ def _results(blocks: Iterable[list[dict]], matcher: Matcher, filters: MatchFilte
              workers: int, fmt: str) -> Iterator[tuple[int, int, str]]:
     global _WORKER_STATE
     _WORKER_STATE = (matcher, filters, top_k, fmt)
-    matcher.mask(filters)  # builds the filtered inverted index once, shared by forked workers
+    matcher.prepare(filters)  # builds the filtered inverted index once, shared by forked workers
     blocks = iter(blocks)
     first = next(blocks, [])
     # The language model (54 MiB) is loaded only when requests leave their language out,

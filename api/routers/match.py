@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import json
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import Response
 
-from matching.batch import BATCH_COLUMNS, run_batch
+from matching.batch import BATCH_COLUMNS, batch_rows, run_batch
 from matching.data.excel import XLSX_MEDIA_TYPE
 from matching.data.loading import DataError
 from matching.retrieval.filters import MatchFilters
@@ -19,7 +18,7 @@ from matching.retrieval.search import SearchQuery, run_search
 
 from ..deps import ReadAccess, SettingsDep, SnapshotDep
 from ..errors import data_error_detail
-from ..schemas import BatchResponse, ErrorOut, MatchedTermOut, MatchRequest, MatchResponse, MatchResultOut
+from ..schemas import BatchResponse, BatchRow, ErrorOut, MatchedTermOut, MatchRequest, MatchResponse, MatchResultOut
 
 router = APIRouter(prefix="/match", tags=["match"], dependencies=[ReadAccess])
 
@@ -53,7 +52,8 @@ async def match(body: MatchRequest, snapshot: SnapshotDep, response: Response) -
     results = [MatchResultOut(
         rank=r.rank, expert_id=r.expert_id, score=r.score, holder=r.holder, title=r.title, domains=list(r.domains),
         label_end=r.label_end, label_status=r.label_status,
-        matched_terms=[MatchedTermOut(term=t.term, via=t.via, source=t.source, contribution=t.contribution,
+        matched_terms=[MatchedTermOut(term=t.term, via=t.via, source=t.source, words=t.words, target=t.target,
+                                      contribution=t.contribution,
                                       label=t.label) for t in r.matched_terms],
     ) for r in outcome.results]
     lang = outcome.language
@@ -99,10 +99,15 @@ def match_batch(
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "No active expert profile to match against.")
     # The upload's own name is shown in errors and the summary, never opened (see test_security).
     name = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
+    as_json = fmt == "jsonl" and not ("ndjson" in accept and "application/json" not in accept)
     out: io.StringIO | io.BytesIO = io.BytesIO() if fmt == "xlsx" else io.StringIO()
     try:
-        summary = run_batch(snapshot.matcher, data, out, filters, top_k=top_k, workers=1, progress=False, fmt=fmt,
-                            name=name, sheet=sheet)
+        if as_json:
+            n_requests, rows = batch_rows(snapshot.matcher, data, filters, top_k=top_k, name=name, sheet=sheet)
+            return BatchResponse(requests=n_requests, rows=len(rows),
+                                 results=[BatchRow(**dict(zip(BATCH_COLUMNS, row, strict=True))) for row in rows])
+        run_batch(snapshot.matcher, data, out, filters, top_k=top_k, workers=1, progress=False, fmt=fmt,
+                  name=name, sheet=sheet)
     except DataError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, data_error_detail(exc, "file")) from None
     if fmt == "xlsx":
@@ -112,7 +117,4 @@ def match_batch(
     if fmt == "csv":
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="matches.csv"'})
-    if "ndjson" in accept and "application/json" not in accept:
-        return Response(out.getvalue(), media_type="application/x-ndjson")
-    rows = [json.loads(line) for line in out.getvalue().splitlines() if line]
-    return BatchResponse(requests=summary.requests, rows=summary.rows, results=rows)
+    return Response(out.getvalue(), media_type="application/x-ndjson")

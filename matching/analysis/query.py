@@ -44,12 +44,19 @@ class TermOrigin:
 
     ``via`` is ``"request"`` (the request's own word), ``"typo"`` (a misspelt word mapped to
     the vocabulary), ``"glossary"`` (translated), ``"cognate"`` (a foreign word that is
-    also French) or ``"thesaurus"`` (an everyday expression expanded); ``source`` holds the
-    request's words as written.
+    also French) or ``"thesaurus"`` (an everyday expression expanded); ``words`` holds the
+    request's words as written and ``target`` the glossary or thesaurus entry they were
+    rewritten into (None for a typo or a cognate).
     """
 
     via: str
-    source: str
+    words: str
+    target: str | None = None
+
+    @property
+    def source(self) -> str:
+        """``words → target`` (or the words alone), as the API's ``source`` field shows it."""
+        return self.words if self.target is None else f"{self.words} → {self.target}"
 
 
 @dataclass(slots=True)
@@ -282,7 +289,7 @@ class QueryAnalyzer:
                     column = vocabulary.get(term)
                     if column is not None:
                         counts[column] = counts.get(column, 0.0) + share
-                        query.origins.setdefault(column, TermOrigin("glossary", f"{source} → {entry.target}"))
+                        query.origins.setdefault(column, TermOrigin("glossary", source, entry.target))
             i = hit.end
         self._add_cognates(query, missed, glossary.source_language)
         for column, n in counts.items():
@@ -320,7 +327,7 @@ class QueryAnalyzer:
             share = self.thesaurus_weight * source_mass / sum(float(idf[c]) for c in targets)
             for column, target in targets.items():
                 weights[column] = weights.get(column, 0.0) + share
-                origins.setdefault(column, TermOrigin("thesaurus", f"{source} → {target}"))
+                origins.setdefault(column, TermOrigin("thesaurus", source, target))
         return weights, origins
 
     # ------------------------------------------------------------------ requests

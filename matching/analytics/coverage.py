@@ -23,7 +23,6 @@ from matching.analysis.language import LANGUAGE_NAMES_FR
 from matching.batch import BATCH_COLUMNS, match_block
 from matching.data.loading import LABEL_YEARS
 from matching.data.taxonomy import HOLDER_TYPES, REGIONS, domain_codes
-from matching.retrieval.domain_prior import DomainPrior
 from matching.retrieval.filters import MatchFilters
 from matching.retrieval.presentation import EXPIRY_WARNING_MONTHS
 from matching.retrieval.ranking import Matcher
@@ -293,14 +292,10 @@ def request_domains(matcher: Matcher, requests: pd.DataFrame, block_size: int = 
     Series of str, shape (n_requests,), aligned on ``requests.index``: a domain code, or
     :data:`UNKNOWN_DOMAIN` when no term of the request is known to the index.
     """
-    prior = matcher.domain_prior or DomainPrior().fit(matcher.index)
-    analyzer, codes = matcher.query_analyzer, np.array(domain_codes(), dtype=object)
     found: list[str] = []
     for block in _blocks(requests, block_size):
-        queries = [analyzer.analyse(r["text"], r.get("language") or None) for r in block]
-        scores = prior.domain_scores(analyzer.vectorize(queries))
-        best = np.where(scores.max(axis=1) > 0, codes[scores.argmax(axis=1)], UNKNOWN_DOMAIN)
-        found.extend(best.tolist())
+        domains = matcher.request_domains([r["text"] for r in block], [r.get("language") or None for r in block])
+        found.extend(UNKNOWN_DOMAIN if d is None else d for d in domains)
     return pd.Series(found, index=requests.index, name="domain", dtype=object)
 
 

@@ -620,6 +620,15 @@ def profiles_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+def load_profile_rows(source: str | Path | bytes, name: str | None = None,
+                      sheet: str | None = None) -> list[dict[str, Any]]:
+    """Load and validate profiles as plain rows, all-or-nothing: one dict per profile with the
+    keys of :data:`PROFILE_FIELDS` in order, list fields as lists, dates as :class:`datetime.date`."""
+    info = RecordsInfo()
+    records = read_records(source, name, PROFILE_REQUIRED, PROFILE_ALIASES, info, sheet)
+    return [{f: row.get(f) for f in PROFILE_FIELDS} for row in _collect(records, validate_profile, info)]
+
+
 def load_profiles(source: str | Path | bytes, name: str | None = None, sheet: str | None = None) -> pd.DataFrame:
     """Load and validate profiles (JSON Lines, CSV or .xlsx; ``sheet`` of a workbook); all-or-nothing.
 
@@ -628,9 +637,7 @@ def load_profiles(source: str | Path | bytes, name: str | None = None, sheet: st
     DataFrame of shape (n_profiles, 12) with the columns of :data:`PROFILE_FIELDS`;
     ``label_start``/``label_end`` are datetimes (``label_end`` defaults to start + 3 years).
     """
-    info = RecordsInfo()
-    records = read_records(source, name, PROFILE_REQUIRED, PROFILE_ALIASES, info, sheet)
-    return profiles_frame(_collect(records, validate_profile, info))
+    return profiles_frame(load_profile_rows(source, name, sheet))
 
 
 def load_requests(source: str | Path | bytes, name: str | None = None, sheet: str | None = None) -> pd.DataFrame:

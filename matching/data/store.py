@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from matching.data.loading import DataError, Problem, load_profiles, profiles_frame, validate_profile
+from matching.data.loading import DataError, Problem, load_profile_rows, profiles_frame, validate_profile
 
 __all__ = ["ProfileStore", "StoreSnapshot", "ProfileNotFound", "DuplicateProfile", "AlreadyWithdrawn"]
 
@@ -163,11 +163,7 @@ class ProfileStore:
         Raises :class:`DataError` if the file is invalid (nothing is stored then). A store
         that already holds profiles is left alone (returns 0).
         """
-        frame = load_profiles(source)
-        rows = [_to_json(r) for r in frame.assign(
-            label_start=frame["label_start"].dt.date, label_end=frame["label_end"].dt.date,
-            domains=frame["domains"].map(list), languages=frame["languages"].map(list),
-            countries=frame["countries"].map(list)).to_dict("records")]
+        rows = [_to_json(r) for r in load_profile_rows(source)]
         with self._write_lock, self._transaction(write=True) as conn:
             if conn.execute("SELECT COUNT(*) FROM profiles").fetchone()[0]:
                 return 0

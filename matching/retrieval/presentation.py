@@ -41,6 +41,8 @@ class TermView:
     term: str
     via: str
     source: str
+    words: str
+    target: str | None
     contribution: float
     label: str
 
@@ -109,7 +111,8 @@ def _to_date(value: Any) -> date:
 
 
 def _term_views(match: Match) -> tuple[TermView, ...]:
-    return tuple(TermView(t.term, t.via, t.source, t.contribution, t.label()) for t in match.matched_terms)
+    return tuple(TermView(t.term, t.via, t.source, t.words, t.target, t.contribution, t.label())
+                 for t in match.matched_terms)
 
 
 def present(matcher: Matcher, result: MatchResult, as_of: date, highlights: bool = False) -> list[ResultView]:
@@ -153,7 +156,7 @@ def request_segments(text: str, results: list[ResultView]) -> tuple[Segment, ...
         for t in r.matched_terms:
             # Split before folding: unidecode turns some Arabic letters into punctuation
             # ("جمع" -> "jm`"), which would split a folded word in two.
-            sources.update(fold(w) for w in _WORD.findall(t.source.split(" → ")[0]))
+            sources.update(fold(w) for w in _WORD.findall(t.words))
             term_words.update(_WORD.findall(fold(t.term)))
     spans = [(m.start(), m.end()) for m in _WORD.finditer(text) if fold(m.group()) in sources]
     spans += highlight_spans(text, _stems_of(term_words))

@@ -15,13 +15,14 @@ import scipy.sparse as sp
 
 from matching.analysis.language import DetectedLanguage
 from matching.analysis.query import AnalysedQuery, QueryAnalyzer, TermOrigin
+from matching.data.taxonomy import domain_codes
 from matching.index.profiles import ProfileIndex
 from matching.index.sparse import row_entries
 from matching.retrieval.calibration import DEFAULT_CALIBRATION, ScoreCalibration
 from matching.retrieval.domain_prior import DomainPrior
 from matching.retrieval.filters import MatchFilters
 
-__all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "explained_term", "term_label"]
+__all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "term_label"]
 
 #: Largest dense (requests x profiles) score block scored at once: 1M cells, i.e. 4 MiB of
 #: float32 scores and 8 MiB of argpartition indices, whatever the block and index sizes.
@@ -37,26 +38,33 @@ class MatchedTerm:
     """A term that contributed to a match.
 
     ``term`` is the word as written in the profiles; ``stem`` the index term (for
-    highlighting); ``contribution`` its part of the (BM25) ranking score; ``via`` and ``source``
-    say how the request led to it (see :class:`matching.analysis.query.TermOrigin`).
+    highlighting); ``contribution`` its part of the (BM25) ranking score; ``via`` says how the
+    request led to it (see :class:`matching.analysis.query.TermOrigin`), ``words`` are the
+    request's words it came from (the term itself for the request's own word) and ``target``
+    the glossary or thesaurus entry those words were rewritten into (None otherwise).
     """
 
     term: str
     stem: str
     contribution: float
     via: str
-    source: str
+    words: str
+    target: str | None = None
+
+    @property
+    def source(self) -> str:
+        """``words → target`` (or the words alone), as the API's ``source`` field shows it."""
+        return self.words if self.target is None else f"{self.words} → {self.target}"
 
     def label(self) -> str:
         """Short text for tables: ``assainissement`` or ``décharge ← tas d'ordures``."""
-        return term_label(self.term, self.via, self.source)
+        return term_label(self.term, self.via, self.words)
 
 
-def term_label(term: str, via: str, source: str) -> str:
+def term_label(term: str, via: str, words: str) -> str:
     """How a matched term reads in a table: the term, and the request's words it came from."""
     if via == "request":
         return term
-    words = source.split(" → ")[0]
     return f"{term} ← {words}" if words.lower() != term.lower() else term
 
 
@@ -148,15 +156,22 @@ class Matcher:
     def search_many(self, texts: Sequence[str], filters: MatchFilters | None = None, top_k: int = 10,
                     languages: Sequence[str | None] | None = None,
                     max_per_holder: int | None = None) -> list[MatchResult]:
-        """Rank profiles for a block of requests (one sparse product for the whole block)."""
+        """Rank profiles for a block of requests (one sparse product for the whole block).
+
+        The one matching pipeline: the API, the staff page, the CLI, batch, coverage and
+        evaluation all call it (or :meth:`search`, its one-request form). ``languages``
+        (ISO 639-1, one per text, None to detect) skip language detection.
+        Returns one :class:`MatchResult` per text, in order: the request's language, its
+        analysed query and its ranked :class:`Match` es, each with its :class:`MatchedTerm` s.
+        """
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
         languages = languages if languages is not None else [None] * len(texts)
         queries = [self.query_analyzer.analyse(t, lang) for t, lang in zip(texts, languages, strict=True)]
         vectors = self.query_analyzer.vectorize(queries)
         evidence = np.array([q.evidence_terms for q in queries])
-        rows, scores = self.rank_vectors(vectors, filters or MatchFilters(), top_k, max_per_holder, evidence)
-        explained = self.explain(vectors, rows, queries)
+        rows, scores = self._rank_vectors(vectors, filters or MatchFilters(), top_k, max_per_holder, evidence)
+        explained = self._explain(vectors, rows, queries)
         results = []
         for b, q in enumerate(queries):
             matches = [
@@ -166,7 +181,20 @@ class Matcher:
             results.append(MatchResult(q.language, matches, q))
         return results
 
-    def rank_vectors(self, vectors: sp.csr_matrix, filters: MatchFilters, top_k: int,
+    def request_domains(self, texts: Sequence[str],
+                        languages: Sequence[str | None] | None = None) -> list[str | None]:
+        """Most likely domain code of each request by the domain prior (nearest centroid), None
+        when no term of the request is known to the index. Uses the matcher's own prior, else
+        one fitted on its index."""
+        prior = self.domain_prior or DomainPrior().fit(self.index)
+        languages = languages if languages is not None else [None] * len(texts)
+        queries = [self.query_analyzer.analyse(t, lang) for t, lang in zip(texts, languages, strict=True)]
+        scores = prior.domain_scores(self.query_analyzer.vectorize(queries))
+        codes = domain_codes()
+        return [codes[int(best)] if top > 0 else None for best, top in zip(scores.argmax(axis=1), scores.max(axis=1),
+                                                                           strict=True)]
+
+    def _rank_vectors(self, vectors: sp.csr_matrix, filters: MatchFilters, top_k: int,
                      max_per_holder: int | None = None,
                      evidence: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k rows and scores for each query vector.
@@ -185,7 +213,7 @@ class Matcher:
         n_queries = vectors.shape[0]
         step = max(1, MAX_DENSE_CELLS // max(1, len(allowed_rows)))
         if n_queries > step:  # rows are independent: score a few at a time, in bounded memory
-            parts = [self.rank_vectors(vectors[i:i + step], filters, top_k, max_per_holder,
+            parts = [self._rank_vectors(vectors[i:i + step], filters, top_k, max_per_holder,
                                        None if evidence is None else evidence[i:i + step])
                      for i in range(0, n_queries, step)]
             return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
@@ -342,14 +370,14 @@ class Matcher:
             self._allowed_cache[key] = entry
         return entry
 
-    def mask(self, filters: MatchFilters) -> np.ndarray:
-        """Boolean array of shape (n_profiles,): profiles passing ``filters``."""
-        mask = np.zeros(self.index.n_profiles, dtype=bool)
-        mask[self._allowed(filters)[0]] = True
-        return mask
+    def prepare(self, filters: MatchFilters) -> Matcher:
+        """Build (and cache) the index restricted to ``filters`` now, e.g. before forking
+        workers that share it; returns ``self``."""
+        self._allowed(filters)
+        return self
 
     # ------------------------------------------------------------------ explanations
-    def explain(self, vectors: sp.csr_matrix, rows: np.ndarray,
+    def _explain(self, vectors: sp.csr_matrix, rows: np.ndarray,
                 queries: Sequence[AnalysedQuery]) -> list[list[tuple[MatchedTerm, ...]]]:
         """Matched terms for every (query, ranked row) pair, largest contribution first."""
         b_idx, k_idx = np.nonzero(rows >= 0)
@@ -357,7 +385,7 @@ class Matcher:
         if len(b_idx) == 0:
             return out
         display, terms = self.index.display_, self.index.terms_
-        for pair, columns, values, expanded in self.contributions(vectors, b_idx, rows[b_idx, k_idx]):
+        for pair, columns, values, expanded in self._contributions(vectors, b_idx, rows[b_idx, k_idx]):
             b = int(b_idx[pair])
             origins = queries[b].origins
             out[b][int(k_idx[pair])] = tuple(
@@ -366,7 +394,7 @@ class Matcher:
             )
         return out
 
-    def contributions(self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray):
+    def _contributions(self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray):
         """Yield ``(pair, columns, values, expanded)``: the top terms of each (query, profile)
         pair, and for each the technical phrase of the profile it came through when the profile
         holds it only by document expansion (else None).
@@ -422,23 +450,24 @@ class Matcher:
         return rows_out, scores_out
 
 
-def explained_term(display: str, origin: TermOrigin | None, expanded: str | None) -> tuple[str, str, str]:
-    """``(term, via, source)`` of a matched term (see :class:`MatchedTerm`).
+def _explained_term(display: str, origin: TermOrigin | None,
+                    expanded: str | None) -> tuple[str, str, str, str | None]:
+    """``(term, via, words, target)`` of a matched term (see :class:`MatchedTerm`).
 
     ``display`` is the term as written, ``origin`` how the request led to it (None: its own
     word) and ``expanded`` the profile's technical phrase when the profile holds the term only
     through document expansion: "décharge sauvage ← fumée" reads like a request-side expansion.
     """
-    source = display if origin is None else origin.source
+    words, target = (display, None) if origin is None else (origin.words, origin.target)
     if expanded is not None:
-        return expanded, "thesaurus", source
-    return display, "request" if origin is None else origin.via, source
+        return expanded, "thesaurus", words, target
+    return display, "request" if origin is None else origin.via, words, target
 
 
 def _matched_term(display: str, stem: str, contribution: float, origin: TermOrigin | None,
                   expanded: str | None) -> MatchedTerm:
-    term, via, source = explained_term(display, origin, expanded)
-    return MatchedTerm(term, stem, contribution, via, source)
+    term, via, words, target = _explained_term(display, origin, expanded)
+    return MatchedTerm(term, stem, contribution, via, words, target)
 
 
 def _first_stage_scores(vectors: sp.csr_matrix, postings: sp.csr_matrix, dropped: np.ndarray | None) -> np.ndarray:

@@ -15,7 +15,7 @@ import pytest
 from matching import MatchFilters, build_matcher_from_file
 from matching.batch import run_batch
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 
 

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REQUEST = ("Bonjour,\nNotre commune a un tas d'ordures à ciel ouvert près du marché : l'odeur arrive jusqu'à "
            "l'école. Nous voulons fermer ce site et organiser la collecte.\nLe Secrétaire général")
 

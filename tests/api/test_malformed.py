@@ -17,7 +17,7 @@ from conftest import wait_index
 from matching.data.loading import DataError, iter_request_blocks, load_profiles, load_requests
 from matching.data.store import ProfileStore
 
-CORPUS = Path(__file__).resolve().parent / "malformed"
+CORPUS = Path(__file__).resolve().parents[1] / "malformed"
 
 # file -> (field the error names, or None for a file-level problem; fragment of the message)
 BAD_REQUESTS: dict[str, tuple[str | None, str]] = {

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow  # thousands of generated calls
 
 _TMP = Path(tempfile.mkdtemp(prefix="expe-schema-"))
 atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
-shutil.copy(Path(__file__).resolve().parent / "fixtures" / "profiles.jsonl", _TMP / "profiles.jsonl")
+shutil.copy(Path(__file__).resolve().parents[1] / "fixtures" / "profiles.jsonl", _TMP / "profiles.jsonl")
 app = create_app(Settings(db_path=_TMP / "expe.db", profiles_path=_TMP / "profiles.jsonl", index_dir=None,
                           api_key=WRITE_KEY, max_upload_bytes=256 * 1024))
 

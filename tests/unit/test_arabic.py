@@ -118,7 +118,7 @@ def test_arabic_request_matches_and_explains_with_arabic_words(engine_matcher):
     # the explanation shows the request's Arabic words and their French rendering
     # ("وحفر الآبار → forages": as written in the request, clitic included)
     assert any(t.source == "وحفر الآبار → forages" and t.term == "forages" for t in glossed)
-    assert all(is_arabic_word(t.source.split(" → ")[0]) for t in glossed)
+    assert all(is_arabic_word(t.words) for t in glossed)
 
 
 def test_arabic_request_mixed_with_french_words(engine_matcher):

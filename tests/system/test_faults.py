@@ -25,7 +25,7 @@ from matching.data.store import ProfileStore
 
 pytestmark = pytest.mark.slow  # subprocesses killed, threads racing rebuilds, saved indexes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = {"holder": "Ville de Test", "holder_type": "commune", "region": "Corse",
         "title": "Éclairage public", "description": "Remplacement de 2 000 points lumineux par des LED.",
         "domains": ["CLIM"], "label_start": "2025-01-01"}

@@ -94,7 +94,7 @@ def test_contributions_match_a_reference_elementwise_product(engine_matcher):
     query_rows = np.array([0, 0, 1, 2, 2])
     profile_rows = np.array([0, 1, 3, 6, 2])
     reference = vectors[query_rows].multiply(engine_matcher.index.matrix_[profile_rows]).toarray()
-    for pair, columns, values, _expanded in engine_matcher.contributions(vectors, query_rows, profile_rows):
+    for pair, columns, values, _expanded in engine_matcher._contributions(vectors, query_rows, profile_rows):
         expected = np.sort(reference[pair][reference[pair] > 0])[::-1][: engine_matcher.explain_terms]
         assert np.allclose(values, expected)
         assert np.allclose(reference[pair][columns], values)
