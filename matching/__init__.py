@@ -9,27 +9,36 @@ The compact public API::
 
 __version__ = "0.1.0"
 
-from matching.analysis.language import DetectedLanguage, detect_language  # noqa: E402
-from matching.analysis.query import QueryAnalyzer  # noqa: E402
-from matching.analysis.text import Analyzer, fold  # noqa: E402
-from matching.data.loading import (  # noqa: E402
-    DataError,
-    iter_request_blocks,
-    load_profiles,
-    load_qrels,
-    load_requests,
-    validate_profile,
-    validate_request,
-)
-from matching.data.taxonomy import HOLDER_TYPES, REGIONS, domain_codes, domains  # noqa: E402
-from matching.engine import build_matcher, build_matcher_from_file  # noqa: E402
-from matching.index.profiles import ProfileIndex  # noqa: E402
-from matching.retrieval.filters import MatchFilters  # noqa: E402
-from matching.retrieval.ranking import Match, MatchedTerm, Matcher, MatchResult  # noqa: E402
+import importlib
 
-__all__ = [
-    "__version__", "Analyzer", "DataError", "DetectedLanguage", "HOLDER_TYPES", "Match", "MatchFilters",
-    "MatchResult", "MatchedTerm", "Matcher", "ProfileIndex", "QueryAnalyzer", "REGIONS", "build_matcher",
-    "build_matcher_from_file", "detect_language", "domain_codes", "domains", "fold", "iter_request_blocks",
-    "load_profiles", "load_qrels", "load_requests", "validate_profile", "validate_request",
-]
+#: Public names and the module each comes from. They are imported on first use (PEP 562), so
+#: that ``import matching`` costs nothing and a door loads only what it needs.
+_EXPORTS = {
+    "DetectedLanguage": "matching.analysis.language", "detect_language": "matching.analysis.language",
+    "QueryAnalyzer": "matching.analysis.query", "Analyzer": "matching.analysis.text", "fold": "matching.analysis.text",
+    "DataError": "matching.data.loading", "iter_request_blocks": "matching.data.loading",
+    "load_profiles": "matching.data.loading", "load_qrels": "matching.data.loading",
+    "load_requests": "matching.data.loading", "validate_profile": "matching.data.loading",
+    "validate_request": "matching.data.loading",
+    "HOLDER_TYPES": "matching.data.taxonomy", "REGIONS": "matching.data.taxonomy",
+    "domain_codes": "matching.data.taxonomy", "domains": "matching.data.taxonomy",
+    "build_matcher": "matching.engine", "build_matcher_from_file": "matching.engine",
+    "ProfileIndex": "matching.index.profiles", "MatchFilters": "matching.retrieval.filters",
+    "Match": "matching.retrieval.ranking", "MatchedTerm": "matching.retrieval.ranking",
+    "Matcher": "matching.retrieval.ranking", "MatchResult": "matching.retrieval.ranking",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'matching' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

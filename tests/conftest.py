@@ -1,7 +1,7 @@
 """Shared fixtures: a temporary store seeded from tests/fixtures/profiles.jsonl, and API clients.
 
 The API fixtures build the index in memory (``index_dir=None``, i.e. ``EXPE_INDEX_DIR`` empty):
-saving it with joblib costs several times the build. A test about the saved index is marked
+saving it costs several times the build. A test about the saved index is marked
 ``saves_index`` and gets ``tmp_path/var/index``. A test marked ``reads_only`` gets, as ``client``,
 one client per module on its own store, shared with the module's other read-only tests; the
 store's revision and counts are checked after each such test, so a test that writes cannot

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import ndcg_score
 
 from matching.retrieval.filters import MatchFilters
 from matching.retrieval.ranking import Matcher
@@ -45,6 +44,8 @@ class EvaluationReport:
 
 def request_metrics(ranked: list[str], judgments: dict[str, int], k: int = 10) -> dict[str, float]:
     """Metrics of one ranked list of profile ids against ``{profile_id: grade}``."""
+    from sklearn.metrics import ndcg_score  # imported on first use: evaluation only, never serving
+
     ranked = ranked[:k]
     right = {pid for pid, g in judgments.items() if g >= RIGHT_GRADE}
     first_right = next((i for i, pid in enumerate(ranked) if pid in right), None)

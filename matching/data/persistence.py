@@ -1,4 +1,4 @@
-"""Saving and loading a fitted matcher (joblib) with a manifest that guards against staleness.
+"""Saving and loading a fitted matcher (pickle, protocol 5) with a manifest that guards against staleness.
 
 The manifest records the library versions, the profile count and checksums of the profile
 source and of the lexicons. Loading checks it: an index built by other library versions or
@@ -10,23 +10,26 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import platform
 import tempfile
+from importlib.metadata import version as _version
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import scipy
-import sklearn
 
 from matching import __version__
+from matching.analysis import language
 from matching.engine import lexicon_files
 from matching.retrieval.ranking import Matcher
 
 __all__ = ["StaleIndexError", "save_matcher", "load_matcher", "load_or_build", "file_checksum", "manifest_for"]
 
-FORMAT_VERSION = 5  # 5: cognate cut-offs; 4: one-word expansion flags; 3: BM25 impacts; 2: typo windows
+INDEX_FILE = "index.pickle"
+LANGUAGE_MODEL_FILE = "language-model.pickle"
+FORMAT_VERSION = 6  # 6: plain pickle; 5: cognate cut-offs; 4: expansion flags; 3: BM25 impacts; 2: typo windows
 
 
 class StaleIndexError(RuntimeError):
@@ -43,8 +46,8 @@ def file_checksum(path: str | Path) -> str:
 
 
 def _environment() -> dict[str, str]:
-    return {"matching": __version__, "scikit-learn": sklearn.__version__, "numpy": np.__version__,
-            "scipy": scipy.__version__, "joblib": joblib.__version__, "python": platform.python_version()}
+    return {"matching": __version__, "scikit-learn": _version("scikit-learn"), "numpy": np.__version__,
+            "scipy": scipy.__version__, "python": platform.python_version()}
 
 
 def manifest_for(source_checksum: str, n_profiles: int) -> dict[str, Any]:
@@ -69,14 +72,28 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
+def _write_durably(path: str, data: bytes) -> None:
+    """Write ``data`` and flush it to disk before the rename that publishes it."""
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def save_matcher(matcher: Matcher, directory: str | Path, source_checksum: str) -> Path:
-    """Save ``matcher`` to ``directory`` (``index.joblib`` + ``manifest.json``), atomically."""
+    """Save ``matcher`` to ``directory`` (``index.pickle`` + ``manifest.json``), atomically.
+
+    Plain pickle (protocol 5), not joblib: the C unpickler loads the bundled index in a third
+    of joblib's time (bench/README.md), and start-up is what a one-off ``match`` waits for."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     manifest = manifest_for(source_checksum, matcher.index.n_profiles)
     manifest["built_at"] = matcher.index.built_at_
-    _atomic_write(directory / "index.joblib", lambda tmp: joblib.dump(matcher, tmp, compress=0))
-    manifest["index_sha256"] = file_checksum(directory / "index.joblib")
+    _atomic_write(directory / INDEX_FILE, lambda tmp: _write_durably(tmp, pickle.dumps(matcher, protocol=5)))
+    manifest["index_sha256"] = file_checksum(directory / INDEX_FILE)
+    # The language detector's model, restricted, uncompressed: a one-off ``match`` then starts
+    # without decompressing py3langid's whole model (bench/README.md has the figures).
+    _atomic_write(directory / LANGUAGE_MODEL_FILE, language.save_model)
     _atomic_write(directory / "manifest.json",
                   lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2), encoding="utf-8"))
     return directory
@@ -91,7 +108,7 @@ def load_matcher(directory: str | Path, source_checksum: str) -> Matcher:
         With a message saying what differs (or what is missing or corrupt).
     """
     directory = Path(directory)
-    manifest_path, index_path = directory / "manifest.json", directory / "index.joblib"
+    manifest_path, index_path = directory / "manifest.json", directory / INDEX_FILE
     if not manifest_path.exists() or not index_path.exists():
         raise StaleIndexError(f"no saved index in {directory}")
     try:
@@ -106,11 +123,13 @@ def load_matcher(directory: str | Path, source_checksum: str) -> Matcher:
     if file_checksum(index_path) != manifest.get("index_sha256"):
         raise StaleIndexError(f"saved index {index_path} is corrupt (checksum differs from its manifest)")
     try:
-        matcher = joblib.load(index_path)
+        with open(index_path, "rb") as fh:
+            matcher = pickle.load(fh)
     except Exception as exc:  # any unpickling failure means the file cannot be trusted
         raise StaleIndexError(f"saved index {index_path} cannot be loaded: {exc}") from None
     if not isinstance(matcher, Matcher) or matcher.index.n_profiles != manifest.get("n_profiles"):
         raise StaleIndexError(f"saved index {index_path} does not hold the expected matcher")
+    language.use_saved_model(directory / LANGUAGE_MODEL_FILE)
     return matcher
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 from matching.index.profiles import ProfileIndex
 
@@ -38,6 +37,9 @@ class DomainPrior:
     def fit(self, index: ProfileIndex) -> DomainPrior:
         labels = sp.csr_matrix(index.domain_matrix_.T.astype(np.float32))
         # Rows normalised first, so that a long profile counts as much as a short one.
+        # scikit-learn fits; serving needs only the arrays, so it is imported here, not with the module.
+        from sklearn.preprocessing import normalize
+
         self.centroids_ = normalize(labels @ normalize(index.matrix_, norm="l2"), norm="l2").astype(np.float32).tocsr()
         # Transposed and dense once (n_terms x n_domains, a few MiB): scoring requests is then a
         # sparse-times-dense product, with no sparse result to build.

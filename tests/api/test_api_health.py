@@ -63,7 +63,7 @@ def test_restart_loads_the_saved_index(make_client, caplog):
 @pytest.mark.saves_index
 def test_corrupt_saved_index_is_rebuilt_with_a_log_line(make_client, make_settings, caplog):
     make_client()
-    index_file = make_settings().index_dir / "index.joblib"
+    index_file = make_settings().index_dir / "index.pickle"
     index_file.write_bytes(b"not a pickle")
     with caplog.at_level("WARNING", logger="matching.data.live"):
         client = make_client()

@@ -228,14 +228,14 @@ def test_parallel_clients_during_writes_and_rebuilds_see_whole_indexes(client, a
 
 # ---------------------------------------------------------------------------- saved index
 def _corrupt_truncated(directory: Path) -> None:
-    path = directory / "index.joblib"
+    path = directory / "index.pickle"
     path.write_bytes(path.read_bytes()[:1000])
 
 
 def _corrupt_other_object(directory: Path) -> None:
-    (directory / "index.joblib").write_bytes(pickle.dumps({"not": "a matcher"}))
+    (directory / "index.pickle").write_bytes(pickle.dumps({"not": "a matcher"}))
     manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-    manifest["index_sha256"] = file_checksum(directory / "index.joblib")
+    manifest["index_sha256"] = file_checksum(directory / "index.pickle")
     (directory / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
@@ -247,11 +247,11 @@ def _stale_manifest(directory: Path) -> None:
 
 DAMAGE = {
     "deleted directory": (shutil.rmtree, "no saved index"),
-    "deleted index file": (lambda d: (d / "index.joblib").unlink(), "no saved index"),
+    "deleted index file": (lambda d: (d / "index.pickle").unlink(), "no saved index"),
     "deleted manifest": (lambda d: (d / "manifest.json").unlink(), "no saved index"),
     "garbage manifest": (lambda d: (d / "manifest.json").write_bytes(b"\x00{garbage"), "unreadable manifest"),
     "truncated index": (_corrupt_truncated, "corrupt"),
-    "random bytes index": (lambda d: (d / "index.joblib").write_bytes(os.urandom(4096)), "corrupt"),
+    "random bytes index": (lambda d: (d / "index.pickle").write_bytes(os.urandom(4096)), "corrupt"),
     "other pickled object": (_corrupt_other_object, "does not hold the expected matcher"),
     "stale manifest": (_stale_manifest, "stale"),
 }

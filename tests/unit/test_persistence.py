@@ -19,7 +19,7 @@ def test_stale_or_corrupt_index_is_refused(tmp_path, engine_matcher):
     save_matcher(engine_matcher, tmp_path, "checksum-a")
     with pytest.raises(StaleIndexError, match="source_sha256"):
         load_matcher(tmp_path, "checksum-b")
-    (tmp_path / "index.joblib").write_bytes(b"not a pickle")
+    (tmp_path / "index.pickle").write_bytes(b"not a pickle")
     with pytest.raises(StaleIndexError, match="corrupt"):
         load_matcher(tmp_path, "checksum-a")
 
@@ -28,10 +28,36 @@ def test_load_or_build_rebuilds_with_a_log_line(tmp_path):
     lines: list[str] = []
     (tmp_path / "idx").mkdir()
     (tmp_path / "idx" / "manifest.json").write_text("{broken", encoding="utf-8")
-    (tmp_path / "idx" / "index.joblib").write_bytes(b"junk")
+    (tmp_path / "idx" / "index.pickle").write_bytes(b"junk")
     matcher = load_or_build(PROFILES, tmp_path / "idx", log=lines.append)
     assert matcher.index.n_profiles == 10
     assert lines and "rebuilding index" in lines[0]
     lines.clear()
     load_or_build(PROFILES, tmp_path / "idx", log=lines.append)
     assert lines == []
+
+
+def test_a_saved_index_carries_the_language_model_and_detects_the_same(tmp_path):
+    """The restricted language model saved next to the index gives the same detections as
+    py3langid's own model, and a copy made for another candidate list is ignored."""
+    import pickle
+
+    from matching.analysis import language
+
+    texts = ["Nous cherchons un appui pour l'eau potable", "We are looking for support on waste",
+             "Buscamos apoyo para la recolección de basura", "Procuramos apoio para o saneamento"]
+    language._identifier.cache_clear()
+    expected = [language.detect_language(t) for t in texts]
+    path = tmp_path / "language-model.pickle"
+    language.save_model(path)
+    try:
+        language.use_saved_model(path)
+        language._identifier.cache_clear()
+        assert language._load_saved_model() is not None
+        assert [language.detect_language(t) for t in texts] == expected
+        with open(path, "wb") as fh:  # made for other candidates: ignored
+            pickle.dump((("0", ("xx",)), ()), fh)
+        assert language._load_saved_model() is None
+    finally:
+        language.use_saved_model(tmp_path / "absent")
+        language._identifier.cache_clear()
