@@ -295,6 +295,7 @@ class ProfileIndex:
             self.expansion_keys_ = np.zeros(0, dtype=np.int64)
             self.expansion_sources_ = np.zeros(0, dtype=np.int32)
             self.expansion_whole_ = np.zeros(0, dtype=bool)
+            self.expanded_terms_ = np.zeros(n_terms, dtype=bool)
             self.expansion_phrases_ = []
             return
         expanded_keys, first, inverse = np.unique(exp_rows.astype(np.int64) * n_terms + exp_cols, return_index=True,
@@ -308,6 +309,8 @@ class ProfileIndex:
         self.expansion_keys_ = expanded_keys[only_expanded]
         self.expansion_sources_ = sources.astype(np.int32)[first][only_expanded]
         self.expansion_whole_ = any_whole[only_expanded]
+        self.expanded_terms_ = np.zeros(n_terms, dtype=bool)
+        self.expanded_terms_[self.expansion_keys_ % n_terms] = True
 
     def expansion_source_ids(self, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each (profile ``rows[i]``, term ``columns[i]``): the position in

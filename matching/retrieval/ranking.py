@@ -318,9 +318,10 @@ class Matcher:
         phrase: it is dropped, not explained.
         """
         lone = np.zeros(len(rows), dtype=bool)
-        if len(self.index.expansion_keys_) == 0:
+        if len(self.index.expansion_keys_) == 0 or self.min_expansion_terms <= 1:
             return lone
-        hit = np.flatnonzero(products != 0)
+        # Only terms some profile holds through its expansion need the (binary) search.
+        hit = np.flatnonzero((products != 0) & self.index.expanded_terms_[columns])
         sources, whole = self.index.expansion_source_ids(rows[hit], columns[hit])
         expanded = (sources >= 0) & ~whole  # a one-word everyday phrase is evidence on its own
         if not expanded.any():
