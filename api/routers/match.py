@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from matching.batch import BATCH_COLUMNS, batch_rows, run_batch
 from matching.data.excel import XLSX_MEDIA_TYPE
+from matching.data.labels import resolve_as_of
 from matching.data.loading import DataError
 from matching.retrieval.filters import MatchFilters
 from matching.retrieval.presentation import language_name_fr, language_notice
@@ -94,7 +95,7 @@ def match_batch(
     fmt = ("xlsx" if XLSX_MEDIA_TYPE in accept else
            "jsonl" if ("application/json" in accept or "ndjson" in accept) else "csv")
     filters = MatchFilters(domains=tuple(domain), languages=tuple(language), countries=tuple(country),
-                           as_of=as_of or date.today(), include_expired=include_expired)
+                           as_of=resolve_as_of(as_of), include_expired=include_expired)
     if snapshot.matcher is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "No active expert profile to match against.")
     # The upload's own name is shown in errors and the summary, never opened (see test_security).

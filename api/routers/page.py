@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from matching.analysis.language import LANGUAGE_NAMES_FR
 from matching.batch import run_batch
 from matching.data.excel import XLSX_MEDIA_TYPE
+from matching.data.labels import LABEL_STATUS_FR
 from matching.data.loading import DataError
 from matching.data.store import ProfileNotFound
 from matching.data.taxonomy import REGIONS, domains
@@ -39,7 +40,7 @@ templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "
 MAX_RESULTS = 50
 VIA_FR = {"glossary": "traduction", "thesaurus": "expression courante", "typo": "orthographe corrigée",
           "cognate": "mot apparenté", "request": "mot de la demande"}
-STATUS_FR = {"valid": "valide", "expiring": "expire bientôt", "expired": "expiré"}
+STATUS_FR = LABEL_STATUS_FR
 
 
 class LoginRequired(Exception):

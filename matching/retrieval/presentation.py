@@ -17,6 +17,7 @@ import pandas as pd
 from matching.analysis.highlight import excerpt, highlight_spans
 from matching.analysis.language import CROSS_LINGUAL, LANGUAGE_NAMES_FR, DetectedLanguage
 from matching.analysis.text import WORD, fold, get_analyzer
+from matching.data.labels import add_months, label_status
 from matching.data.taxonomy import domains
 from matching.retrieval.ranking import Match, Matcher, MatchResult
 
@@ -30,8 +31,6 @@ HOLDER_TYPE_LABELS_FR = {
     "region": "Région", "association": "Association", "autre": "Autre",
 }
 #: A label ending within this many months of the reference date is flagged.
-EXPIRY_WARNING_MONTHS = 6
-
 Segment = tuple[str, bool]
 _WORD = WORD  # the analyser's words, Arabic vowel marks included
 
@@ -65,27 +64,6 @@ class ResultView:
     matched_terms: tuple[TermView, ...]
     title_segments: tuple[Segment, ...] = ()
     excerpt_segments: tuple[Segment, ...] = ()
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months (clamped to the month's last day)."""
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, d))
-        except ValueError:
-            continue
-    raise ValueError(day)  # unreachable
-
-
-def label_status(label_end: date, as_of: date) -> str:
-    """``"expired"``, ``"expiring"`` (ends within six months of ``as_of``) or ``"valid"``."""
-    if label_end < as_of:
-        return "expired"
-    if label_end <= add_months(as_of, EXPIRY_WARNING_MONTHS):
-        return "expiring"
-    return "valid"
 
 
 def segments(text: str, spans: list[tuple[int, int]]) -> tuple[Segment, ...]:
