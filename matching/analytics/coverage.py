@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from matching.analysis.language import LANGUAGE_NAMES_FR
+from matching.analysis.language import language_name_fr
 from matching.batch import BATCH_COLUMNS, match_block
 from matching.data.labels import EXPIRY_WARNING_MONTHS, LABEL_YEARS, resolve_as_of
 from matching.data.loading import GOOD_GRADE
@@ -211,15 +211,6 @@ def country_name_fr(code: str) -> str:
         return code
     name = getattr(country, "common_name", None) or country.name
     return _french("iso3166-1").gettext(name)
-
-
-@cache
-def language_name_fr(code: str) -> str:
-    """French name of an ISO 639-1 language code, lower case as on the staff page (the code if unknown)."""
-    if code.lower() in LANGUAGE_NAMES_FR:
-        return LANGUAGE_NAMES_FR[code.lower()]
-    language = pycountry.languages.get(alpha_2=code.lower())
-    return _french("iso639-3").gettext(language.name).lower() if language is not None else code
 
 
 def country_demand(profiles: pd.DataFrame, requests: pd.DataFrame, as_of: date | None = None,

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from matching.analysis.highlight import excerpt, highlight_spans
-from matching.analysis.language import CROSS_LINGUAL, LANGUAGE_NAMES_FR, DetectedLanguage
+from matching.analysis.language import CROSS_LINGUAL, DetectedLanguage, language_name_fr
 from matching.analysis.text import WORD, fold, get_analyzer
 from matching.data.labels import add_months, label_status
 from matching.data.taxonomy import domains
@@ -157,18 +157,6 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 #: French names of working languages the detector does not handle but profiles list.
-_MORE_NAMES_FR = {"br": "breton", "oc": "occitan", "eu": "basque", "co": "corse", "wo": "wolof", "bm": "bambara",
-                  "ff": "peul", "ln": "lingala", "ha": "haoussa", "yo": "yoruba", "hi": "hindi", "bn": "bengali",
-                  "id": "indonésien", "lo": "lao", "my": "birman", "qu": "quechua", "gn": "guarani", "sq": "albanais",
-                  "sr": "serbe", "hr": "croate", "bg": "bulgare", "hu": "hongrois", "cs": "tchèque", "sv": "suédois",
-                  "da": "danois", "fi": "finnois", "no": "norvégien", "et": "estonien", "lv": "letton",
-                  "lt": "lituanien", "ku": "kurde", "am": "amharique", "so": "somali", "rw": "kinyarwanda"}
-
-
-def language_name_fr(code: str) -> str:
-    return LANGUAGE_NAMES_FR.get(code) or _MORE_NAMES_FR.get(code, code)
-
-
 def language_notice(language: DetectedLanguage, french: bool = False) -> str | None:
     """A warning when matching is not reliable for the request's language, else None."""
     if language.supported:
