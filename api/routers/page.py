@@ -203,6 +203,7 @@ def process_file(
     if not errors:
         name = (fichier.filename or "demandes").replace("\\", "/").rsplit("/", 1)[-1][:200]  # type: ignore[union-attr]
         out: io.BytesIO | io.StringIO = io.BytesIO() if fmt == "xlsx" else io.StringIO()
+        assert snapshot.matcher is not None  # else errors is not empty
         try:
             run_batch(snapshot.matcher, data, out, MatchFilters(as_of=date.today()), top_k=form.top_k() or 10,
                       workers=1, progress=False, fmt=fmt, name=name, sheet=feuille.strip() or None)
@@ -215,6 +216,7 @@ def process_file(
             if fmt == "xlsx":
                 return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE,
                                 headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'})
+            assert isinstance(out, io.StringIO)
             return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
     if "application/json" in request.headers.get("accept", ""):

@@ -8,12 +8,14 @@ A label lasts :data:`LABEL_YEARS` years unless its end is given; on a date ``as_
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
-__all__ = ["LABEL_YEARS", "EXPIRY_WARNING_MONTHS", "LABEL_STATUS_FR", "add_months", "label_end_default",
+__all__ = ["LABEL_YEARS", "EXPIRY_WARNING_MONTHS", "LABEL_STATUS_FR", "LabelStatus", "add_months", "label_end_default",
            "label_status", "resolve_as_of"]
 
 LABEL_YEARS = 3
 EXPIRY_WARNING_MONTHS = 6
+LabelStatus = Literal["valid", "expiring", "expired"]
 #: The statuses as staff read them (page, CSV exports).
 LABEL_STATUS_FR = {"valid": "valide", "expiring": "expire bientôt", "expired": "expiré"}
 
@@ -43,7 +45,7 @@ def label_end_default(start: date) -> date:
         return start.replace(year=start.year + LABEL_YEARS, day=28)
 
 
-def label_status(label_end: date, as_of: date) -> str:
+def label_status(label_end: date, as_of: date) -> LabelStatus:
     """``"expired"``, ``"expiring"`` (ends within six months of ``as_of``) or ``"valid"``."""
     if label_end < as_of:
         return "expired"

@@ -17,7 +17,7 @@ import pandas as pd
 from matching.analysis.highlight import excerpt, highlight_spans
 from matching.analysis.language import CROSS_LINGUAL, DetectedLanguage, language_name_fr
 from matching.analysis.text import WORD, fold, get_analyzer
-from matching.data.labels import add_months, label_status
+from matching.data.labels import LabelStatus, add_months, label_status
 from matching.data.taxonomy import domains
 from matching.retrieval.ranking import Match, Matcher, MatchResult
 
@@ -60,7 +60,7 @@ class ResultView:
     domains: tuple[str, ...]
     label_start: date
     label_end: date
-    label_status: str  # "valid", "expiring" (within six months) or "expired"
+    label_status: LabelStatus  # "valid", "expiring" (within six months) or "expired"
     matched_terms: tuple[TermView, ...]
     title_segments: tuple[Segment, ...] = ()
     excerpt_segments: tuple[Segment, ...] = ()

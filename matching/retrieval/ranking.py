@@ -301,7 +301,7 @@ class Matcher:
             centroids = self._centroids(np.take_along_axis(candidates[lo:hi], first, axis=1),
                                         np.take_along_axis(scores, first, axis=1).clip(min=0))
             norms = self.index.row_norms_[candidates[lo:hi]]
-            cx = np.bincount(owner, values * centroids.ravel().take(cells), size).reshape(hi - lo, depth)
+            cx: np.ndarray = np.bincount(owner, values * centroids.ravel().take(cells), size).reshape(hi - lo, depth)
             cx /= np.where(norms > 0, norms, 1.0)
             # Feedback reorders the profiles that share terms with the request; it never makes a
             # match of a profile sharing none (it would have nothing to show for it).
@@ -338,7 +338,7 @@ class Matcher:
         owner, columns, values = row_entries(self.index.matrix_, rows.ravel())
         row_norms = self.index.row_norms_[rows.ravel()]
         scale = weights.ravel() / np.where(row_norms > 0, row_norms, 1.0)
-        centroids = np.bincount((owner // m) * n_terms + columns, values * scale[owner],
+        centroids: np.ndarray = np.bincount((owner // m) * n_terms + columns, values * scale[owner],
                                 n * n_terms).reshape(n, n_terms)
         norms = np.sqrt(np.einsum("ij,ij->i", centroids, centroids))
         centroids /= np.where(norms > 0, norms, 1.0)[:, None]
