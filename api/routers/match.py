@@ -41,9 +41,9 @@ an Excel workbook (ranked experts, requests without a good expert, summary; Fren
 @router.post("", response_model=MatchResponse, summary="Rank expert profiles for one request",
              description="The `X-Index-Revision` response header gives the store revision the ranking used.")
 async def match(body: MatchRequest, snapshot: SnapshotDep, response: Response) -> MatchResponse:
-    # A coroutine on purpose: a match is ~2 ms of CPU with no I/O. In FastAPI's thread pool the
-    # thread hops and GIL hand-offs cost more than the match: 227 vs 434 requests/s at 8 clients
-    # (bench/http_load.py). Batches, which take long, stay in the pool.
+    # A coroutine on purpose: a match is a few ms of CPU with no I/O, and in FastAPI's thread pool
+    # the thread hops and GIL hand-offs cost more than the match (bench/README.md, measured with
+    # bench/http_load.py). Batches, which take long, stay in the pool.
     response.headers["X-Index-Revision"] = str(snapshot.revision)
     query = SearchQuery(text=body.text, top_k=body.top_k, as_of=body.as_of, domains=body.domains,
                         languages=body.languages, countries=body.countries, regions=body.regions,

@@ -51,7 +51,7 @@ def warm_up() -> None:
 def _identifier() -> LanguageIdentifier:
     full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     # The model restricted to the candidate languages, as ``set_languages`` would restrict it,
-    # but without keeping the whole model alongside: 24 MiB less per process (78 -> 54 MiB).
+    # but without keeping the whole model alongside (memory saved: bench/README.md).
     keep = [i for i, code in enumerate(full.nb_classes) if code in CANDIDATES]
     return LanguageIdentifier(full.nb_ptc[:, keep], full.nb_pc[keep], [full.nb_classes[i] for i in keep],
                               full.tk_nextmove, full.tk_output, norm_probs=True, tk_row=full.tk_row)

@@ -130,8 +130,8 @@ class QueryAnalyzer:
         self.max_expansion_share = max_expansion_share
         self.cognate_typos = cognate_typos
 
-    #: Typo look-ups cached before the cache is emptied (a word and a column each: 12 MB
-    #: measured for 100,000 random words, so about 2.4 MB).
+    #: Typo look-ups cached before the cache is emptied (a word and a column each; memory:
+    #: bench/README.md).
     max_typo_cache = 20_000
 
     def fit(self, index: ProfileIndex) -> QueryAnalyzer:
