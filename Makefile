@@ -11,7 +11,7 @@ RUNTIME := $(VENV)/.runtime-$(HASH)
 DEV := $(VENV)/.dev-$(HASH)
 BENCH := $(VENV)/.bench-$(HASH)
 
-.PHONY: run test test-fast lint chromium batch evaluate bench clean
+.PHONY: run test test-fast lint typecheck chromium batch evaluate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ test-fast: $(DEV)
 lint: $(DEV)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+
+# mypy over matching/ and api/ (configured in pyproject.toml, [tool.mypy]).
+typecheck: $(DEV)
+	$(BIN)/mypy
 
 batch: $(RUNTIME)
 	$(BIN)/expe-match batch --requests data/requests.jsonl --out var/matches.csv

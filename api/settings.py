@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -32,7 +33,7 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         simple = {"EXPE_DB": "db_path", "EXPE_PROFILES": "profiles_path", "HOST": "host", "PORT": "port",
                   "EXPE_MAX_UPLOAD_BYTES": "max_upload_bytes", "EXPE_LOG_LEVEL": "log_level"}
         for var, field in simple.items():

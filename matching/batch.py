@@ -110,7 +110,7 @@ def _work(block: list[dict[str, Any]]) -> tuple[int, int, Any]:
 
 
 def _results(blocks: Iterable[list[dict]], matcher: Matcher, filters: MatchFilters, top_k: int,
-             workers: int, fmt: str) -> Iterator[tuple[int, int, str]]:
+             workers: int, fmt: str) -> Iterator[tuple[int, int, Any]]:
     global _WORKER_STATE
     _WORKER_STATE = (matcher, filters, top_k, fmt)
     matcher.prepare(filters)  # builds the filtered inverted index once, shared by forked workers
@@ -133,7 +133,7 @@ def _results(blocks: Iterable[list[dict]], matcher: Matcher, filters: MatchFilte
         gc.unfreeze()
 
 
-def _in_order(blocks: Iterator[list[dict]], pool: Any, workers: int) -> Iterator[tuple[int, int, str]]:
+def _in_order(blocks: Iterator[list[dict]], pool: Any, workers: int) -> Iterator[tuple[int, int, Any]]:
     """Results of every block, in input order, from the pool's ``workers - 1`` processes and
     from this one: a block goes to the pool while it has fewer than two blocks per process
     to work on, else it is matched here meanwhile. The parent (which also reads and writes)
@@ -152,7 +152,7 @@ def _in_order(blocks: Iterator[list[dict]], pool: Any, workers: int) -> Iterator
         yield _result(pending.popleft())
 
 
-def _result(item: Any) -> tuple[int, int, str]:
+def _result(item: Any) -> tuple[int, int, Any]:
     return item if isinstance(item, tuple) else item.get()
 
 

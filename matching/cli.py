@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from matching.data.labels import resolve_as_of
 from matching.data.loading import DataError
 from matching.data.resources import data_path
 from matching.retrieval.filters import MatchFilters
@@ -38,7 +39,7 @@ def _matcher(args: argparse.Namespace):
 def _filters(args: argparse.Namespace) -> MatchFilters:
     return MatchFilters(domains=tuple(args.domain or ()), languages=tuple(getattr(args, "language", None) or ()),
                         countries=tuple(getattr(args, "country", None) or ()),
-                        as_of=args.as_of or date.today(), include_expired=args.include_expired)
+                        as_of=resolve_as_of(args.as_of), include_expired=args.include_expired)
 
 
 def _cmd_match(args: argparse.Namespace) -> int:

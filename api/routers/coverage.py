@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from matching.analytics import coverage
+from matching.data.labels import resolve_as_of
 from matching.data.loading import REQUEST_FIELDS, load_requests
 from matching.data.resources import data_path
 from matching.data.taxonomy import domains as taxonomy
@@ -92,7 +93,7 @@ def get_coverage(
     months: Annotated[int, Query(ge=1, le=36, description="Months of label calendar")] = 12,
     max_profiles: Annotated[int, Query(ge=0, le=100, description="'Little experience' cut-off")] = 1,
 ) -> CoverageOut:
-    as_of = as_of or date.today()
+    as_of = resolve_as_of(as_of)
     profiles = store.snapshot().frame()
     requests, source = demand
     table = coverage.expertise_by_domain_region(profiles, as_of)

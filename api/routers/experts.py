@@ -26,8 +26,8 @@ router = APIRouter(prefix="/experts", tags=["experts"], dependencies=[ReadAccess
 
 IdPath = Annotated[str, Path(min_length=1, max_length=200, description="Expert profile id", examples=["EXP-0001"])]
 Codes = Annotated[list[str], Query(max_length=50)]
-NOT_FOUND = {404: {"model": ErrorOut, "description": "No such (active) profile"}}
-WRITE_ERRORS = {401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key"},
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No such (active) profile"}}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key"},
                 503: {"model": ErrorOut, "description": "Writes disabled: no EXPE_API_KEY configured"}}
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from matching.batch import BATCH_COLUMNS, batch_rows, run_batch
 from matching.data.excel import XLSX_MEDIA_TYPE
+from matching.data.labels import resolve_as_of
 from matching.data.loading import DataError
 from matching.retrieval.filters import MatchFilters
 from matching.retrieval.presentation import language_name_fr, language_notice
@@ -40,9 +41,9 @@ an Excel workbook (ranked experts, requests without a good expert, summary; Fren
 @router.post("", response_model=MatchResponse, summary="Rank expert profiles for one request",
              description="The `X-Index-Revision` response header gives the store revision the ranking used.")
 async def match(body: MatchRequest, snapshot: SnapshotDep, response: Response) -> MatchResponse:
-    # A coroutine on purpose: a match is ~2 ms of CPU with no I/O. In FastAPI's thread pool the
-    # thread hops and GIL hand-offs cost more than the match: 227 vs 434 requests/s at 8 clients
-    # (bench/http_load.py). Batches, which take long, stay in the pool.
+    # A coroutine on purpose: a match is a few ms of CPU with no I/O, and in FastAPI's thread pool
+    # the thread hops and GIL hand-offs cost more than the match (bench/README.md, measured with
+    # bench/http_load.py). Batches, which take long, stay in the pool.
     response.headers["X-Index-Revision"] = str(snapshot.revision)
     query = SearchQuery(text=body.text, top_k=body.top_k, as_of=body.as_of, domains=body.domains,
                         languages=body.languages, countries=body.countries, regions=body.regions,
@@ -94,7 +95,7 @@ def match_batch(
     fmt = ("xlsx" if XLSX_MEDIA_TYPE in accept else
            "jsonl" if ("application/json" in accept or "ndjson" in accept) else "csv")
     filters = MatchFilters(domains=tuple(domain), languages=tuple(language), countries=tuple(country),
-                           as_of=as_of or date.today(), include_expired=include_expired)
+                           as_of=resolve_as_of(as_of), include_expired=include_expired)
     if snapshot.matcher is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "No active expert profile to match against.")
     # The upload's own name is shown in errors and the summary, never opened (see test_security).

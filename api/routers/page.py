@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from matching.analysis.language import LANGUAGE_NAMES_FR
 from matching.batch import run_batch
 from matching.data.excel import XLSX_MEDIA_TYPE
+from matching.data.labels import LABEL_STATUS_FR
 from matching.data.loading import DataError
 from matching.data.store import ProfileNotFound
 from matching.data.taxonomy import REGIONS, domains
@@ -39,7 +40,7 @@ templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "
 MAX_RESULTS = 50
 VIA_FR = {"glossary": "traduction", "thesaurus": "expression courante", "typo": "orthographe corrigée",
           "cognate": "mot apparenté", "request": "mot de la demande"}
-STATUS_FR = {"valid": "valide", "expiring": "expire bientôt", "expired": "expiré"}
+STATUS_FR = LABEL_STATUS_FR
 
 
 class LoginRequired(Exception):
@@ -202,6 +203,7 @@ def process_file(
     if not errors:
         name = (fichier.filename or "demandes").replace("\\", "/").rsplit("/", 1)[-1][:200]  # type: ignore[union-attr]
         out: io.BytesIO | io.StringIO = io.BytesIO() if fmt == "xlsx" else io.StringIO()
+        assert snapshot.matcher is not None  # else errors is not empty
         try:
             run_batch(snapshot.matcher, data, out, MatchFilters(as_of=date.today()), top_k=form.top_k() or 10,
                       workers=1, progress=False, fmt=fmt, name=name, sheet=feuille.strip() or None)
@@ -214,6 +216,7 @@ def process_file(
             if fmt == "xlsx":
                 return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE,
                                 headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'})
+            assert isinstance(out, io.StringIO)
             return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
     if "application/json" in request.headers.get("accept", ""):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-__all__ = ["DetectedLanguage", "detect_language", "warm_up", "CROSS_LINGUAL", "LANGUAGE_NAMES_FR"]
+__all__ = ["DetectedLanguage", "detect_language", "warm_up", "CROSS_LINGUAL", "LANGUAGE_NAMES_FR", "language_name_fr"]
 
 #: Languages whose requests are mapped into French through the glossary.
 CROSS_LINGUAL = frozenset({"en", "es", "pt", "ar"})
@@ -80,7 +80,7 @@ def _identifier() -> LanguageIdentifier:
         return LanguageIdentifier(nb_ptc, nb_pc, classes, nextmove, output, norm_probs=True, tk_row=row)
     full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     # The model restricted to the candidate languages, as ``set_languages`` would restrict it,
-    # but without keeping the whole model alongside: 24 MiB less per process (78 -> 54 MiB).
+    # but without keeping the whole model alongside (memory saved: bench/README.md).
     keep = [i for i, code in enumerate(full.nb_classes) if code in CANDIDATES]
     return LanguageIdentifier(full.nb_ptc[:, keep], full.nb_pc[keep], [full.nb_classes[i] for i in keep],
                               full.tk_nextmove, full.tk_output, norm_probs=True, tk_row=full.tk_row)
@@ -108,3 +108,32 @@ def detect_language(text: str) -> DetectedLanguage:
     if probability < MIN_CONFIDENCE:
         return DetectedLanguage("fr", round(float(1 - probability), 3))
     return DetectedLanguage(str(code), round(float(probability), 3))
+
+
+# Detected languages beyond LANGUAGE_NAMES_FR; others are named by pycountry's French ISO 639 names.
+_MORE_NAMES_FR = {"br": "breton", "oc": "occitan", "eu": "basque", "co": "corse", "wo": "wolof", "bm": "bambara",
+                  "ff": "peul", "ln": "lingala", "ha": "haoussa", "yo": "yoruba", "hi": "hindi", "bn": "bengali",
+                  "id": "indonésien", "my": "birman", "qu": "quechua", "gn": "guarani", "sq": "albanais",
+                  "sr": "serbe", "hr": "croate", "bg": "bulgare", "hu": "hongrois", "cs": "tchèque", "sv": "suédois",
+                  "da": "danois", "fi": "finnois", "no": "norvégien", "et": "estonien", "lv": "letton",
+                  "lt": "lituanien", "ku": "kurde", "am": "amharique", "so": "somali", "rw": "kinyarwanda"}
+
+
+@cache
+def language_name_fr(code: str) -> str:
+    """French name of an ISO 639-1 language code, lower case as on the staff page (the code if unknown).
+
+    The one source of French language names: the page, the API, the workbooks and coverage use it."""
+    key = code.lower()
+    name = LANGUAGE_NAMES_FR.get(key) or _MORE_NAMES_FR.get(key)
+    if name:
+        return name
+    import gettext
+
+    import pycountry
+
+    language = pycountry.languages.get(alpha_2=key)
+    if language is None:
+        return code
+    french = gettext.translation("iso639-3", pycountry.LOCALES_DIR, languages=["fr"], fallback=True)
+    return french.gettext(language.name).lower()

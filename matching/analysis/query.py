@@ -143,8 +143,8 @@ class QueryAnalyzer:
         self.cognate_typos = cognate_typos
         self.cognate_cutoffs = {"es": 80.0, "pt": 80.0} if cognate_cutoffs is None else cognate_cutoffs
 
-    #: Typo look-ups cached before the cache is emptied (a word and a column each: 12 MB
-    #: measured for 100,000 random words, so about 2.4 MB).
+    #: Typo look-ups cached before the cache is emptied (a word and a column each; memory:
+    #: bench/README.md).
     max_typo_cache = 20_000
 
     def fit(self, index: ProfileIndex) -> QueryAnalyzer:

@@ -113,11 +113,9 @@ class Analyzer:
         Words shorter than this are kept as they are (acronyms, short technical words).
     """
 
-    #: Distinct words cached before the cache is emptied: about 7.5 MB (37.6 MB measured for
-    #: 100,000 random words). A batch process holds one, so the bound is what keeps a long
-    #: backlog's memory flat; French requests reuse far fewer distinct words. Analysing 400,000
-    #: synthetic requests in one process grew its RSS by 39 MiB with a bound of 100,000, 27 MiB
-    #: with 50,000 and 20 MiB with 20,000, at the same speed (``bench/tuning.py growth``).
+    #: Distinct words cached before the cache is emptied. A batch process holds one, so the
+    #: bound is what keeps a long backlog's memory flat; French requests reuse far fewer
+    #: distinct words (memory by bound: bench/README.md).
     max_cache_words = 20_000
 
     def __init__(self, language: str = "fr", min_stem_length: int = 4) -> None:

@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from matching.analysis.language import LANGUAGE_NAMES_FR
+from matching.analysis.language import language_name_fr
 from matching.batch import BATCH_COLUMNS, match_block
-from matching.data.loading import LABEL_YEARS
+from matching.data.labels import EXPIRY_WARNING_MONTHS, LABEL_YEARS, resolve_as_of
+from matching.data.loading import GOOD_GRADE
 from matching.data.taxonomy import HOLDER_TYPES, REGIONS, domain_codes
 from matching.retrieval.filters import MatchFilters
-from matching.retrieval.presentation import EXPIRY_WARNING_MONTHS
 from matching.retrieval.ranking import Matcher
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
 #: more likely than not.
 STRONG_SCORE = 0.5
 #: Lowest grade of a judged "good" match (3 ideal, 2 good, 1 partial).
-GOOD_GRADE = 2
 #: A valid label ending within this many months counts as "expiring" (as on the staff page).
 SOON_MONTHS = EXPIRY_WARNING_MONTHS
 #: Domain given to a request none of whose terms is known to the index.
@@ -49,7 +48,7 @@ UNKNOWN_DOMAIN = "unknown"
 
 # ---------------------------------------------------------------------------- labels
 def _as_of(as_of: date | None) -> pd.Timestamp:
-    return pd.Timestamp(as_of or date.today()).normalize()
+    return pd.Timestamp(resolve_as_of(as_of)).normalize()
 
 
 def _label_ends(profiles: pd.DataFrame) -> pd.Series:
@@ -212,15 +211,6 @@ def country_name_fr(code: str) -> str:
         return code
     name = getattr(country, "common_name", None) or country.name
     return _french("iso3166-1").gettext(name)
-
-
-@cache
-def language_name_fr(code: str) -> str:
-    """French name of an ISO 639-1 language code, lower case as on the staff page (the code if unknown)."""
-    if code.lower() in LANGUAGE_NAMES_FR:
-        return LANGUAGE_NAMES_FR[code.lower()]
-    language = pycountry.languages.get(alpha_2=code.lower())
-    return _french("iso639-3").gettext(language.name).lower() if language is not None else code
 
 
 def country_demand(profiles: pd.DataFrame, requests: pd.DataFrame, as_of: date | None = None,

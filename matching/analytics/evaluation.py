@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from matching.data.loading import GOOD_GRADE
 from matching.retrieval.filters import MatchFilters
 from matching.retrieval.ranking import Matcher
 
 __all__ = ["evaluate", "request_metrics", "EvaluationReport", "RIGHT_GRADE"]
 
-RIGHT_GRADE = 2
+RIGHT_GRADE = GOOD_GRADE
 METRICS = ("ndcg@5", "ndcg@10", "mrr@10", "hit@1", "hit@5", "recall@10")
 
 

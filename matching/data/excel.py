@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from matching.data.loading import DataError, Problem, RecordsInfo, header_key, map_header
 
@@ -155,7 +155,7 @@ def read_workbook_records(source: str | Path | bytes, name: str, required: Itera
                 data = fh.read(4 * 1024 * 1024)
         raise DataError.single(name, None, None, _ole_kind(data))
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data) if data is not None else source)
+        archive = zipfile.ZipFile(io.BytesIO(data) if data is not None else cast("str | Path", source))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise DataError.single(name, None, None, "a damaged ZIP archive or Excel .xlsx workbook that cannot be "
                                                  "read: open it in Excel and save it again as .xlsx") from None

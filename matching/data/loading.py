@@ -33,16 +33,17 @@ import pandas as pd
 import pycountry
 
 from matching.analysis.text import fold
+from matching.data.labels import LABEL_YEARS, label_end_default
 from matching.data.taxonomy import HOLDER_TYPES, canonical_region, domain_codes
 
 __all__ = [
-    "DataError", "Problem", "LABEL_YEARS", "MAX_TEXT_CHARS", "MAX_FILE_TEXT_CHARS", "PROFILE_FIELDS", "REQUEST_FIELDS",
+    "DataError", "GOOD_GRADE", "Problem", "LABEL_YEARS", "MAX_TEXT_CHARS", "MAX_FILE_TEXT_CHARS",
+    "PROFILE_FIELDS", "REQUEST_FIELDS",
     "REQUEST_ALIASES", "PROFILE_ALIASES", "RecordsInfo", "header_key",
     "read_records", "validate_profile", "validate_request", "profiles_frame",
     "load_profiles", "load_requests", "load_qrels", "iter_request_blocks", "label_end_default",
 ]
 
-LABEL_YEARS = 3
 PROFILE_FIELDS = ("id", "holder", "holder_type", "region", "title", "description", "domains",
                   "languages", "countries", "label_start", "label_end", "contact")
 PROFILE_REQUIRED = ("id", "holder", "holder_type", "region", "title", "description", "domains",
@@ -503,14 +504,6 @@ def _country_code(code: str, problems: list[str] | None = None, field: str = "co
     return named if named is not None else value
 
 
-def label_end_default(start: date) -> date:
-    """A label lasts three years; a label granted on 29 February ends on 28 February."""
-    try:
-        return start.replace(year=start.year + LABEL_YEARS)
-    except ValueError:
-        return start.replace(year=start.year + LABEL_YEARS, day=28)
-
-
 def _raise_if(problems: list[str], source: str, line: int | None) -> None:
     if problems:
         raise DataError([Problem(source, line, *_SURROGATE.sub("\ufffd", p).split("\x1f", 1)) for p in problems])
@@ -731,6 +724,10 @@ class SeenIds:
             order = np.argsort(merged_hashes, kind="stable")
             self._runs.append((merged_hashes[order], np.concatenate([l1, l2])[order]))
         return None
+
+
+#: The lowest grade of a good match (judgments: 3 ideal, 2 good, 1 partial).
+GOOD_GRADE = 2
 
 
 def load_qrels(source: str | Path) -> pd.DataFrame:

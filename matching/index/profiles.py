@@ -218,7 +218,7 @@ class ProfileIndex:
 
     # ------------------------------------------------------------------ expansion
     def _add_expansion(self, analyzer, found_in: list[list[list[str]]], vocabulary: dict[str, int],
-                       word_counts: Counter[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       word_counts: Counter[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The ``expansion`` field's entries: ``(rows, columns, sources)`` arrays of the same
         length, ``sources`` being positions in ``expansion_phrases_`` (the technical phrase behind
         each entry). New terms are added to ``vocabulary`` and their words to ``word_counts``.

@@ -15,9 +15,8 @@ def row_entries(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np
     ``owner[i]`` is the position in ``rows`` of the row entry ``i`` belongs to.
 
     Many rows (a batch's candidates) go through scipy's row indexing, which gathers in C;
-    a few (one request's) take index arithmetic in numpy, which skips scipy's checks. On the
-    10,000-profile synthetic index, mean of 300 calls: 50 rows 36 µs scipy / 22 µs numpy,
-    200 rows 38 / 67 µs, 3,500 rows 425 / 1,696 µs.
+    a few (one request's) take index arithmetic in numpy, which skips scipy's checks (timings
+    in bench/README.md).
     """
     if len(rows) >= _SCIPY_MIN_ROWS:
         picked = matrix[rows]

@@ -8,6 +8,7 @@ from datetime import date
 
 import numpy as np
 
+from matching.data.labels import resolve_as_of
 from matching.data.taxonomy import canonical_region, domain_codes
 from matching.index.profiles import ProfileIndex
 
@@ -37,7 +38,7 @@ class MatchFilters:
             object.__setattr__(self, name, tuple(getattr(self, name) or ()))
 
     def as_of_date(self) -> date:
-        return self.as_of or date.today()
+        return resolve_as_of(self.as_of)
 
     def mask(self, index: ProfileIndex) -> np.ndarray:
         """Boolean array of shape (n_profiles,): True where a profile passes every filter."""

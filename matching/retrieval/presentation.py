@@ -15,8 +15,9 @@ from typing import Any
 import pandas as pd
 
 from matching.analysis.highlight import excerpt, highlight_spans
-from matching.analysis.language import CROSS_LINGUAL, LANGUAGE_NAMES_FR, DetectedLanguage
+from matching.analysis.language import CROSS_LINGUAL, DetectedLanguage, language_name_fr
 from matching.analysis.text import WORD, fold, get_analyzer
+from matching.data.labels import LabelStatus, add_months, label_status
 from matching.data.taxonomy import domains
 from matching.retrieval.ranking import Match, Matcher, MatchResult
 
@@ -30,8 +31,6 @@ HOLDER_TYPE_LABELS_FR = {
     "region": "Région", "association": "Association", "autre": "Autre",
 }
 #: A label ending within this many months of the reference date is flagged.
-EXPIRY_WARNING_MONTHS = 6
-
 Segment = tuple[str, bool]
 _WORD = WORD  # the analyser's words, Arabic vowel marks included
 
@@ -61,31 +60,10 @@ class ResultView:
     domains: tuple[str, ...]
     label_start: date
     label_end: date
-    label_status: str  # "valid", "expiring" (within six months) or "expired"
+    label_status: LabelStatus  # "valid", "expiring" (within six months) or "expired"
     matched_terms: tuple[TermView, ...]
     title_segments: tuple[Segment, ...] = ()
     excerpt_segments: tuple[Segment, ...] = ()
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months (clamped to the month's last day)."""
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, d))
-        except ValueError:
-            continue
-    raise ValueError(day)  # unreachable
-
-
-def label_status(label_end: date, as_of: date) -> str:
-    """``"expired"``, ``"expiring"`` (ends within six months of ``as_of``) or ``"valid"``."""
-    if label_end < as_of:
-        return "expired"
-    if label_end <= add_months(as_of, EXPIRY_WARNING_MONTHS):
-        return "expiring"
-    return "valid"
 
 
 def segments(text: str, spans: list[tuple[int, int]]) -> tuple[Segment, ...]:
@@ -179,18 +157,6 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 #: French names of working languages the detector does not handle but profiles list.
-_MORE_NAMES_FR = {"br": "breton", "oc": "occitan", "eu": "basque", "co": "corse", "wo": "wolof", "bm": "bambara",
-                  "ff": "peul", "ln": "lingala", "ha": "haoussa", "yo": "yoruba", "hi": "hindi", "bn": "bengali",
-                  "id": "indonésien", "lo": "lao", "my": "birman", "qu": "quechua", "gn": "guarani", "sq": "albanais",
-                  "sr": "serbe", "hr": "croate", "bg": "bulgare", "hu": "hongrois", "cs": "tchèque", "sv": "suédois",
-                  "da": "danois", "fi": "finnois", "no": "norvégien", "et": "estonien", "lv": "letton",
-                  "lt": "lituanien", "ku": "kurde", "am": "amharique", "so": "somali", "rw": "kinyarwanda"}
-
-
-def language_name_fr(code: str) -> str:
-    return LANGUAGE_NAMES_FR.get(code) or _MORE_NAMES_FR.get(code, code)
-
-
 def language_notice(language: DetectedLanguage, french: bool = False) -> str | None:
     """A warning when matching is not reliable for the request's language, else None."""
     if language.supported:

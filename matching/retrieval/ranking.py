@@ -28,8 +28,8 @@ __all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "term_label"]
 #: float32 scores and 8 MiB of argpartition indices, whatever the block and index sizes.
 MAX_DENSE_CELLS = 1 << 20
 #: Cells of the dense (request, term) chunks that candidates' entries are looked up in: small
-#: enough to stay in the processor's cache (2 MiB of float64), which makes the random lookups
-#: fast: 14% less matching time than with 2M cells (``bench/tuning.py speed``, bench/README.md).
+#: enough to stay in the processor's cache, which makes the random lookups fast (measured in
+#: bench/README.md, "Figures behind the code's choices").
 DENSE_CHUNK_CELLS = 1 << 18
 
 
@@ -116,13 +116,13 @@ class Matcher:
     confident_terms : int, default 12
         A request's ``confidence`` is its count of distinct own terms over this, capped at 1:
         the domain prior and feedback weigh fully on letters, little on two-word queries (whose
-        domain is a guess; on the short-heading collection the prior at full weight cost 0.055 nDCG@10).
+        domain is a guess; what the prior at full weight costs there: bench/README.md).
     min_expansion_terms : int, default 2
         A profile's terms held only through the everyday phrases of one technical phrase count
         when the request meets at least this many of them (or a one-word everyday phrase); 1
-        counts every one. On the dev set 1 ranks better (nDCG@10 0.872 vs 0.860, everyday words
-        0.822 vs 0.803), but its extra matches are single everyday words out of their phrase,
-        which staff read as nonsense ("aidants ← recolección basura", from "aide ménagère").
+        counts every one. On the dev set 1 ranks slightly better (bench/README.md), but its extra
+        matches are single everyday words out of their phrase, which staff read as nonsense
+        ("aidants ← recolección basura", from "aide ménagère").
     calibration : ScoreCalibration or None, default DEFAULT_CALIBRATION
         Maps ranking scores to the shown scores in [0, 1] (:mod:`matching.retrieval.calibration`); None
         returns raw BM25 scores (for fitting the calibration).
@@ -301,7 +301,7 @@ class Matcher:
             centroids = self._centroids(np.take_along_axis(candidates[lo:hi], first, axis=1),
                                         np.take_along_axis(scores, first, axis=1).clip(min=0))
             norms = self.index.row_norms_[candidates[lo:hi]]
-            cx = np.bincount(owner, values * centroids.ravel().take(cells), size).reshape(hi - lo, depth)
+            cx: np.ndarray = np.bincount(owner, values * centroids.ravel().take(cells), size).reshape(hi - lo, depth)
             cx /= np.where(norms > 0, norms, 1.0)
             # Feedback reorders the profiles that share terms with the request; it never makes a
             # match of a profile sharing none (it would have nothing to show for it).
@@ -339,7 +339,7 @@ class Matcher:
         owner, columns, values = row_entries(self.index.matrix_, rows.ravel())
         row_norms = self.index.row_norms_[rows.ravel()]
         scale = weights.ravel() / np.where(row_norms > 0, row_norms, 1.0)
-        centroids = np.bincount((owner // m) * n_terms + columns, values * scale[owner],
+        centroids: np.ndarray = np.bincount((owner // m) * n_terms + columns, values * scale[owner],
                                 n * n_terms).reshape(n, n_terms)
         norms = np.sqrt(np.einsum("ij,ij->i", centroids, centroids))
         centroids /= np.where(norms > 0, norms, 1.0)[:, None]
@@ -476,8 +476,8 @@ def _first_stage_scores(vectors: sp.csr_matrix, postings: sp.csr_matrix, dropped
     (see :func:`_without_terms`) times the inverted index ``postings`` (n_terms, n_allowed).
 
     A block of requests is one sparse product. A single request gathers its terms' postings
-    and sums them with ``bincount``, without a sparse product's set-up: 99 µs instead of 197 µs
-    per request at 10,000 profiles (mean over 300 synthetic requests).
+    and sums them with ``bincount``, without a sparse product's set-up, about twice as fast
+    (bench/README.md).
     """
     if vectors.shape[0] != 1:
         first_stage = vectors if dropped is None else _without_terms(vectors, dropped)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from matching.analysis.language import DetectedLanguage, detect_language
+from matching.data.labels import resolve_as_of
 from matching.data.loading import MAX_TEXT_CHARS
 from matching.retrieval.filters import MatchFilters
 from matching.retrieval.presentation import ResultView, present
@@ -41,7 +42,7 @@ class SearchQuery:
     def filters(self) -> MatchFilters:
         return MatchFilters(domains=tuple(self.domains), languages=tuple(self.languages),
                             countries=tuple(self.countries), regions=tuple(self.regions),
-                            holder_types=tuple(self.holder_types), as_of=self.as_of or date.today(),
+                            holder_types=tuple(self.holder_types), as_of=resolve_as_of(self.as_of),
                             include_expired=self.include_expired)
 
 
