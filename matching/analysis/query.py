@@ -197,8 +197,9 @@ class QueryAnalyzer:
         cutoff = self.typo_cutoff if cutoff is None else cutoff
         if len(self.typo_cache_) > self.max_typo_cache:  # bounded: requests bring endless new words
             self.typo_cache_.clear()
-        cached = self.typo_cache_.get(display, -1)
-        if cached == -1:
+        if display in self.typo_cache_:
+            cached = self.typo_cache_[display]
+        else:
             cached = None
             if len(surface) >= self.min_typo_length and surface.isalpha() and not self.is_known_word(display):
                 choices = self.typo_windows_.get((surface[0], len(surface)), ())
