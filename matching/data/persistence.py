@@ -26,7 +26,8 @@ from matching.retrieval.ranking import Matcher
 
 __all__ = ["StaleIndexError", "save_matcher", "load_matcher", "load_or_build", "file_checksum", "manifest_for"]
 
-FORMAT_VERSION = 4  # 4: one-word expansion flags; 3: BM25 impacts, idf counted once; 2: typo windows
+#: 5: typo correction as its own object; 4: one-word expansion flags; 3: BM25 impacts, idf counted once; 2: typo windows
+FORMAT_VERSION = 5
 
 
 class StaleIndexError(RuntimeError):
