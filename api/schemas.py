@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from matching.retrieval.filters import filter_field
 from matching.retrieval.search import MAX_TEXT_CHARS
 
 Code = Annotated[str, Field(min_length=1, max_length=100)]
@@ -138,11 +139,12 @@ class MatchRequest(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="The request, in any language")
     top_k: int = Field(10, ge=1, le=100, description="Number of results")
     as_of: date | None = Field(None, description="Date labels must be valid on (default: today)")
-    domains: CodeList = Field(default_factory=list, description="Domain codes (see /domains)")
-    languages: CodeList = Field(default_factory=list, description="Experts' working languages (ISO 639-1)")
-    countries: CodeList = Field(default_factory=list, description="Countries of past cooperation (ISO 3166-1)")
-    regions: CodeList = Field(default_factory=list, description="French regions of the holders")
-    holder_types: CodeList = Field(default_factory=list, description="commune, intercommunalite, …")
+    # The list filters: names and descriptions from matching.retrieval.filters.FILTER_FIELDS.
+    domains: CodeList = Field(default_factory=list, description=filter_field("domains").description)
+    languages: CodeList = Field(default_factory=list, description=filter_field("languages").description)
+    countries: CodeList = Field(default_factory=list, description=filter_field("countries").description)
+    regions: CodeList = Field(default_factory=list, description=filter_field("regions").description)
+    holder_types: CodeList = Field(default_factory=list, description=filter_field("holder_types").description)
     include_expired: bool = Field(False, description="Also return expired labels")
     language: Literal["fr", "en", "es", "pt"] | None = Field(None, description="Skip language detection")
     max_per_holder: int | None = Field(None, ge=1, le=10, description="At most this many results per holder")

@@ -29,7 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from matching.data.loading import iter_request_blocks
-from matching.retrieval.filters import MatchFilters
+from matching.retrieval.filters import FILTER_FIELDS, MatchFilters
 from matching.retrieval.ranking import Matcher
 
 __all__ = ["BATCH_COLUMNS", "BatchSummary", "batch_rows", "match_block", "run_batch", "write_rows"]
@@ -255,8 +255,8 @@ def _options_fr(filters: MatchFilters) -> dict[str, str]:
     """The run's filters, for the summary sheet (French, as the staff read it)."""
     options = {"Labels valides au": filters.as_of_date().strftime("%d/%m/%Y"),
                "Labels expirés inclus": "oui" if filters.include_expired else "non"}
-    for label, values in (("Domaines retenus", filters.domains), ("Langues des experts", filters.languages),
-                          ("Pays de coopération", filters.countries)):
-        if values:
-            options[label] = ", ".join(values)
+    for field in FILTER_FIELDS:
+        values = getattr(filters, field.name)
+        if field.label_fr is not None and values:
+            options[field.label_fr] = ", ".join(values)
     return options

@@ -11,7 +11,7 @@ from pathlib import Path
 from matching.data.labels import resolve_as_of
 from matching.data.loading import DataError
 from matching.data.resources import data_path
-from matching.retrieval.filters import MatchFilters
+from matching.retrieval.filters import FILTER_FIELDS, MatchFilters
 
 __all__ = ["main"]
 
@@ -37,9 +37,8 @@ def _matcher(args: argparse.Namespace):
 
 
 def _filters(args: argparse.Namespace) -> MatchFilters:
-    return MatchFilters(domains=tuple(args.domain or ()), languages=tuple(getattr(args, "language", None) or ()),
-                        countries=tuple(getattr(args, "country", None) or ()),
-                        as_of=resolve_as_of(args.as_of), include_expired=args.include_expired)
+    lists = {f.name: tuple(getattr(args, f.name) or ()) for f in FILTER_FIELDS}
+    return MatchFilters(**lists, as_of=resolve_as_of(args.as_of), include_expired=args.include_expired)
 
 
 def _cmd_match(args: argparse.Namespace) -> int:
@@ -112,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="profiles file, JSON Lines, CSV or .xlsx (default: the bundled profiles)")
         p.add_argument("--as-of", type=_date, default=None, help="label validity date (default: today)")
         p.add_argument("--include-expired", action="store_true", help="also return expired labels")
-        p.add_argument("--domain", action="append", metavar="CODE", help="keep profiles of this domain (repeatable)")
+        for field in FILTER_FIELDS:  # the list filters, described once (matching.retrieval.filters)
+            p.add_argument(field.option, action="append", dest=field.name, metavar=field.metavar,
+                           help=f"keep profiles with one of these: {field.description} (repeatable)")
         p.add_argument("--index-dir", default=index_default,
                        help="folder of the saved index, reused while profiles are unchanged"
                             + (f" (default: {index_default})" if index_default else " (default: build in memory)"))
@@ -120,8 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("match", help="rank profiles for one request")
     p.add_argument("text", help="the request text")
     p.add_argument("--top-k", type=int, default=10)
-    p.add_argument("--language", action="append", metavar="CODE", help="experts working in this language")
-    p.add_argument("--country", action="append", metavar="CODE", help="experts with experience in this country")
     p.add_argument("--max-per-holder", type=int, default=None, help="at most this many results per holder")
     p.add_argument("--json", action="store_true", help="print JSON")
     common(p, "var/index")

@@ -23,14 +23,13 @@ from operator import attrgetter
 
 import numpy as np
 import scipy.sparse as sp
-from rapidfuzz import fuzz, process
-from wordfreq import cB_to_freq, get_frequency_dict
 
 from matching.analysis.arabic import is_arabic_word
 from matching.analysis.language import CROSS_LINGUAL, DetectedLanguage, detect_language
 from matching.analysis.language import warm_up as warm_up_detector
 from matching.analysis.lexicon import PhraseLexicon
 from matching.analysis.text import Token, get_analyzer
+from matching.analysis.typos import TypoCorrector, _french_frequencies
 from matching.index.profiles import ProfileIndex
 
 _TERM = attrgetter("term")
@@ -79,12 +78,6 @@ class AnalysedQuery:
         """Add an expansion weight; the first origin recorded for a column is kept."""
         self.weights[column] = self.weights.get(column, 0.0) + weight
         self.origins.setdefault(column, origin)
-
-
-def _french_frequencies() -> dict[str, float]:
-    """wordfreq's French frequency table, asked for with the arguments wordfreq itself uses
-    (``zipf_frequency`` in the lexicons), so that its cache holds one copy (35 MiB), not two."""
-    return get_frequency_dict("fr", "best")
 
 
 class QueryAnalyzer:
@@ -150,23 +143,9 @@ class QueryAnalyzer:
     def fit(self, index: ProfileIndex) -> QueryAnalyzer:
         """Bind to ``index``: its vocabulary, idf and the words written in its profiles."""
         self.index_ = index
-        # Candidates for typo mapping, by first letter and length: misspellings seldom touch the
-        # first letter, and comparing with a twentieth of the vocabulary keeps lookups fast.
-        buckets: dict[tuple[str, int], list[str]] = {}
-        for surface in index.surface_terms_:
-            if len(surface) >= self.min_typo_length - 1 and surface.isalpha():
-                buckets.setdefault((surface[0], len(surface)), []).append(surface)
-        # The candidates of a word of length n are those of lengths n - 2 to n + 2: gathered once
-        # per (first letter, n) here, not at every look-up.
-        longest = max((length for _, length in buckets), default=0)
-        windows = {(first, n): [s for length in range(n - 2, n + 3) for s in buckets.get((first, length), ())]
-                   for first in {first for first, _ in buckets} for n in range(self.min_typo_length, longest + 3)}
-        self.typo_windows_ = {key: window for key, window in windows.items() if window}
-        # wordfreq stores frequencies in centibels: the threshold on that grid, so that comparing
-        # a stored frequency with it decides as ``zipf_frequency(word) < known_word_zipf`` would.
-        self.known_word_frequency_ = cB_to_freq(math.ceil(round((self.known_word_zipf - 9) * 100, 6)))
-        self.typo_cache_: dict[str, tuple[int | None, float] | None] = {}
-        self.lowest_cutoff_ = min([self.typo_cutoff, *self.cognate_cutoffs.values()])
+        loosest = min(self.cognate_cutoffs.values(), default=self.typo_cutoff)
+        self.typos_ = TypoCorrector(self.typo_cutoff, self.min_typo_length, self.known_word_zipf,
+                                    loosest_cutoff=loosest).fit(index)
         return self
 
     def warm_up(self, detection: bool = True) -> None:
@@ -177,40 +156,17 @@ class QueryAnalyzer:
         _french_frequencies()
 
     # ------------------------------------------------------------------ words
-    def is_known_word(self, word: str) -> bool:
-        """True when the lower-case alphabetic ``word`` is a real French word (at least
-        ``known_word_zipf``), as ``zipf_frequency(word, "fr") >= known_word_zipf`` says.
+    @property
+    def typo_cache_(self) -> dict[str, tuple[int | None, float] | None]:
+        """The typo corrector's cache (see :class:`matching.analysis.typos.TypoCorrector`)."""
+        return self.typos_.cache_
 
-        The frequency table is read directly: ``zipf_frequency`` would tokenise the word again
-        (12 µs a call), and its handling of digits does not concern alphabetic words.
-        """
-        return _french_frequencies().get(word, 0.0) >= self.known_word_frequency_
+    def is_known_word(self, word: str) -> bool:
+        """See :meth:`matching.analysis.typos.TypoCorrector.is_known_word`."""
+        return self.typos_.is_known_word(word)
 
     def _closest_column(self, surface: str, display: str, cutoff: float | None = None) -> int | None:
-        """Vocabulary column of the indexed word closest to ``surface`` with a similarity of at
-        least ``cutoff`` (default ``typo_cutoff``), or None.
-
-        Cached by ``display``, not ``surface``: whether the word is a real French word depends
-        on its accents ("seria" is, "sería" is not), and both fold to the same surface. The cache
-        keeps the best candidate at the lowest cutoff in use, so typos and cognates share it.
-        """
-        cutoff = self.typo_cutoff if cutoff is None else cutoff
-        if len(self.typo_cache_) > self.max_typo_cache:  # bounded: requests bring endless new words
-            self.typo_cache_.clear()
-        if display in self.typo_cache_:
-            cached = self.typo_cache_[display]
-        else:
-            cached = None
-            if len(surface) >= self.min_typo_length and surface.isalpha() and not self.is_known_word(display):
-                choices = self.typo_windows_.get((surface[0], len(surface)), ())
-                hit = process.extractOne(surface, choices, scorer=fuzz.ratio,
-                                         score_cutoff=self.lowest_cutoff_)
-                if hit is not None:
-                    cached = (self.index_.vocabulary_.get(self.index_.surface_terms_[hit[0]]), hit[1])
-            self.typo_cache_[display] = cached
-        if cached is None or cached[1] < cutoff:
-            return None
-        return cached[0]
+        return self.typos_.closest_column(surface, display, self.max_typo_cache, cutoff)
 
     def _add_own_french(self, query: AnalysedQuery, tokens: list[Token]) -> None:
         """Count the request's French words; map unknown ones onto the vocabulary (typos).

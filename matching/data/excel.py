@@ -23,7 +23,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, cast
 
-from matching.data.loading import DataError, Problem, RecordsInfo, header_key, map_header
+from matching.data.records import DataError, Problem, RecordsInfo, header_key, map_header
 
 __all__ = ["XLSX_MEDIA_TYPE", "MAX_ENTRIES", "MAX_UNCOMPRESSED_BYTES", "MAX_RATIO", "HEADER_SEARCH_ROWS",
            "is_workbook", "check_workbook", "read_workbook_records"]

@@ -12,7 +12,42 @@ from matching.data.labels import resolve_as_of
 from matching.data.taxonomy import canonical_region, domain_codes
 from matching.index.profiles import ProfileIndex
 
-__all__ = ["MatchFilters"]
+__all__ = ["FILTER_FIELDS", "FilterField", "MatchFilters", "filter_field"]
+
+
+@dataclass(frozen=True, slots=True)
+class FilterField:
+    """One list filter of :class:`MatchFilters`, described once for every door.
+
+    ``name`` is the :class:`MatchFilters` attribute and the API's field; ``description`` the
+    API schema's description and the CLI's help; ``option`` the CLI's repeatable option (its
+    values ``metavar``); ``form`` the staff page's form field; ``label_fr`` the French label
+    of the workbooks' summary (None: not shown there).
+    """
+
+    name: str
+    description: str
+    option: str
+    metavar: str
+    form: str
+    label_fr: str | None
+
+
+#: The list filters, in the order the doors show them.
+FILTER_FIELDS: tuple[FilterField, ...] = (
+    FilterField("domains", "Domain codes (see /domains)", "--domain", "CODE", "domaines", "Domaines retenus"),
+    FilterField("languages", "Experts' working languages (ISO 639-1)", "--language", "CODE", "langues",
+                "Langues des experts"),
+    FilterField("countries", "Countries of past cooperation (ISO 3166-1)", "--country", "CODE", "pays",
+                "Pays de coopération"),
+    FilterField("regions", "French regions of the holders", "--region", "NAME", "region", None),
+    FilterField("holder_types", "commune, intercommunalite, …", "--holder-type", "TYPE", "type", None),
+)
+
+
+def filter_field(name: str) -> FilterField:
+    """The :data:`FILTER_FIELDS` entry named ``name``."""
+    return next(f for f in FILTER_FIELDS if f.name == name)
 
 
 @dataclass(frozen=True)
@@ -34,7 +69,7 @@ class MatchFilters:
 
     def __post_init__(self) -> None:
         # Tuples make filters hashable, so the ranking can cache their masks.
-        for name in ("domains", "languages", "countries", "regions", "holder_types"):
+        for name in (f.name for f in FILTER_FIELDS):
             object.__setattr__(self, name, tuple(getattr(self, name) or ()))
 
     def as_of_date(self) -> date:

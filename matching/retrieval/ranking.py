@@ -1,4 +1,10 @@
-"""Ranking: score requests against the index, apply filters, keep the top k, explain.
+"""Ranking: the one matching pipeline (:meth:`Matcher.search_many`), from request texts to
+ranked, explained matches.
+
+The matcher chains the stages, each in its own module: candidate generation over the index
+restricted to the filters (:mod:`matching.retrieval.candidates`), re-ranking by exact scores,
+the domain prior and feedback (:mod:`matching.retrieval.reranking`), score calibration
+(:mod:`matching.retrieval.calibration`) and explanation (:mod:`matching.retrieval.explanation`).
 
 Scoring is vectorised: a block of requests is one sparse matrix (n_requests, n_terms)
 multiplied by the index's transposed matrix, giving all BM25 scores at once; the top k of
@@ -7,20 +13,22 @@ each row are found by partial selection (``argpartition``), not by sorting every
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from matching.analysis.language import DetectedLanguage
-from matching.analysis.query import AnalysedQuery, QueryAnalyzer, TermOrigin
+from matching.analysis.query import AnalysedQuery, QueryAnalyzer
 from matching.data.taxonomy import domain_codes
 from matching.index.profiles import ProfileIndex
-from matching.index.sparse import row_entries
 from matching.retrieval.calibration import DEFAULT_CALIBRATION, ScoreCalibration
+from matching.retrieval.candidates import CandidateGenerator, FilteredIndex, first_stage_scores
 from matching.retrieval.domain_prior import DomainPrior
+from matching.retrieval.explanation import Explainer, MatchedTerm, term_label
 from matching.retrieval.filters import MatchFilters
+from matching.retrieval.reranking import Reranker
 
 __all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "term_label"]
 
@@ -31,41 +39,6 @@ MAX_DENSE_CELLS = 1 << 20
 #: enough to stay in the processor's cache, which makes the random lookups fast (measured in
 #: bench/README.md, "Figures behind the code's choices").
 DENSE_CHUNK_CELLS = 1 << 18
-
-
-@dataclass(frozen=True, slots=True)
-class MatchedTerm:
-    """A term that contributed to a match.
-
-    ``term`` is the word as written in the profiles; ``stem`` the index term (for
-    highlighting); ``contribution`` its part of the (BM25) ranking score; ``via`` says how the
-    request led to it (see :class:`matching.analysis.query.TermOrigin`), ``words`` are the
-    request's words it came from (the term itself for the request's own word) and ``target``
-    the glossary or thesaurus entry those words were rewritten into (None otherwise).
-    """
-
-    term: str
-    stem: str
-    contribution: float
-    via: str
-    words: str
-    target: str | None = None
-
-    @property
-    def source(self) -> str:
-        """``words → target`` (or the words alone), as the API's ``source`` field shows it."""
-        return self.words if self.target is None else f"{self.words} → {self.target}"
-
-    def label(self) -> str:
-        """Short text for tables: ``assainissement`` or ``décharge ← tas d'ordures``."""
-        return term_label(self.term, self.via, self.words)
-
-
-def term_label(term: str, via: str, words: str) -> str:
-    """How a matched term reads in a table: the term, and the request's words it came from."""
-    if via == "request":
-        return term
-    return f"{term} ← {words}" if words.lower() != term.lower() else term
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +118,7 @@ class Matcher:
         self.confident_terms = confident_terms
         self.calibration = calibration
         self.min_expansion_terms = min_expansion_terms
-        self._allowed_cache: dict[MatchFilters, tuple[np.ndarray, sp.csr_matrix, np.ndarray]] = {}
+        self._allowed_cache: dict[MatchFilters, FilteredIndex] = {}
 
     # ------------------------------------------------------------------ public
     def search(self, text: str, filters: MatchFilters | None = None, top_k: int = 10,
@@ -171,7 +144,7 @@ class Matcher:
         vectors = self.query_analyzer.vectorize(queries)
         evidence = np.array([q.evidence_terms for q in queries])
         rows, scores = self._rank_vectors(vectors, filters or MatchFilters(), top_k, max_per_holder, evidence)
-        explained = self._explain(vectors, rows, queries)
+        explained = self._explainer().explain(vectors, rows, queries)
         results = []
         for b, q in enumerate(queries):
             matches = [
@@ -223,7 +196,7 @@ class Matcher:
         # Candidates from the request's selective terms only: frequent terms cost most of the
         # product (their postings are long) yet weigh little (low idf); their part of the score
         # is added back exactly below, on the candidates.
-        partial = _first_stage_scores(vectors, allowed_postings, None if depth >= len(allowed_rows) else frequent)
+        partial = first_stage_scores(vectors, allowed_postings, None if depth >= len(allowed_rows) else frequent)
         if depth < partial.shape[1]:
             picked = np.argpartition(-partial, depth - 1, axis=1)[:, :depth]
         else:
@@ -235,13 +208,14 @@ class Matcher:
         if evidence is None:
             evidence = np.diff(vectors.indptr)
         confidence = np.minimum(1.0, np.asarray(evidence, dtype=np.float64) / self.confident_terms)[:, None]
-        prior = self._prior_factor(vectors, candidates, confidence)
-        scores = self._rescore(vectors, candidates, prior, confidence)
+        reranker = self._reranker()
+        prior = reranker.prior_factor(vectors, candidates, confidence)
+        scores = reranker.rescore(vectors, candidates, prior, confidence)
         order = np.argsort(-scores, axis=1, kind="stable")
         candidates = np.take_along_axis(candidates, order, axis=1)
         scores = np.take_along_axis(scores, order, axis=1).astype(np.float32, copy=False)
         if max_per_holder:
-            candidates, scores = self._cap_per_holder(candidates, scores, top_k, max_per_holder)
+            candidates, scores = reranker.cap_per_holder(candidates, scores, top_k, max_per_holder)
         rows = candidates[:, :top_k].copy()
         top = scores[:, :top_k].copy()
         rows[top <= 0] = -1  # a profile sharing nothing with the request is no match
@@ -254,266 +228,25 @@ class Matcher:
             top = np.pad(top, ((0, 0), (0, pad)))
         return rows, top
 
-    def _prior_factor(self, vectors: sp.csr_matrix, candidates: np.ndarray,
-                      confidence: np.ndarray) -> np.ndarray | float:
-        """Domain-prior multiplier in [1 - prior_weight, 1] for each candidate, shape like ``candidates``;
-        ``confidence`` of shape (n_queries, 1) scales the prior's weight per request."""
-        if self.domain_prior is None or self.prior_weight <= 0:
-            return 1.0
-        boost = self.domain_prior.boost(vectors, candidates)
-        weight = self.prior_weight * confidence
-        return (1.0 - weight) + weight * boost
+    def _allowed(self, filters: MatchFilters) -> FilteredIndex:
+        """Rows passing ``filters``, the index restricted to them, transposed, and its frequent
+        terms (cached per filters; see :class:`CandidateGenerator`)."""
+        return CandidateGenerator(self.index, self.first_stage_max_df, self._allowed_cache).allowed(filters)
 
-    def _rescore(self, vectors: sp.csr_matrix, candidates: np.ndarray, prior: np.ndarray | float,
-                 confidence: np.ndarray) -> np.ndarray:
-        """Final scores of the candidates, shape like ``candidates``: exact BM25 scores (every
-        term counted) times the prior, with pseudo-relevance feedback when ``feedback_weight`` > 0.
+    def _reranker(self) -> Reranker:
+        return Reranker(self.index, self.domain_prior, self.prior_weight, self.feedback_weight, self.feedback_docs,
+                        self.min_expansion_terms, DENSE_CHUNK_CELLS)
 
-        Feedback adds to each candidate ``g * best * cos(c, x)``: ``c`` is the centroid of the
-        first ``feedback_docs`` candidates' rows, ``best`` the request's best score and ``g`` the
-        feedback weight. Profiles that resemble the request's best matches move up, by at most
-        a share ``g`` of the best score, whatever the request's length. Requests and centroids
-        are made dense a few at a time (:data:`DENSE_CHUNK_CELLS`), so that their products with
-        the candidates' entries are plain gathers.
-        """
-        n_queries, depth = candidates.shape
-        n_terms, matrix = self.index.n_terms, self.index.matrix_
-        g, m = self.feedback_weight, min(self.feedback_docs, depth)
-        prior = np.broadcast_to(prior, candidates.shape)
-        out = np.empty((n_queries, depth))
-        chunk = max(1, DENSE_CHUNK_CELLS // max(n_terms, 1))
-        for lo in range(0, n_queries, chunk):
-            hi = min(n_queries, lo + chunk)
-            dense = _dense_rows(vectors, lo, hi)
-            owner, columns, values = row_entries(matrix, candidates[lo:hi].ravel())
-            # Flat positions in the dense (request, term) chunk: one cheap 1-d gather per use.
-            cells = (owner // depth) * n_terms + columns
-            size = (hi - lo) * depth
-            products = values * dense.ravel().take(cells)
-            products[self._lone_expansions(candidates[lo:hi].ravel()[owner], columns, owner, products)] = 0.0
-            dots = np.bincount(owner, products, size).reshape(hi - lo, depth)
-            scores = dots * prior[lo:hi]
-            if g <= 0:
-                out[lo:hi] = scores
-                continue
-            first = np.argsort(-scores, axis=1)[:, :m]
-            best = np.take_along_axis(scores, first[:, :1], axis=1)
-            centroids = self._centroids(np.take_along_axis(candidates[lo:hi], first, axis=1),
-                                        np.take_along_axis(scores, first, axis=1).clip(min=0))
-            norms = self.index.row_norms_[candidates[lo:hi]]
-            cx: np.ndarray = np.bincount(owner, values * centroids.ravel().take(cells), size).reshape(hi - lo, depth)
-            cx /= np.where(norms > 0, norms, 1.0)
-            # Feedback reorders the profiles that share terms with the request; it never makes a
-            # match of a profile sharing none (it would have nothing to show for it).
-            out[lo:hi] = np.where(dots > 0, scores + g * confidence[lo:hi] * best * cx * prior[lo:hi], 0.0)
-        return out
+    def _explainer(self) -> Explainer:
+        return Explainer(self.index, self.explain_terms, self.min_expansion_terms, DENSE_CHUNK_CELLS)
 
-    def _lone_expansions(self, rows: np.ndarray, columns: np.ndarray, pairs: np.ndarray,
-                         products: np.ndarray) -> np.ndarray:
-        """Boolean mask over entries (profile ``rows[i]``, term ``columns[i]``) of (request,
-        profile) pair ``pairs[i]`` with a non-zero ``products[i]``: those the profile holds only
-        through the everyday phrases of one technical phrase, of which the request meets no other
-        term, unless a one-word everyday phrase brought it. One everyday word out of its phrase
-        ("ménagère" of "aide ménagère", expanding "aidants") is no evidence of the technical
-        phrase: it is dropped, not explained.
-        """
-        lone = np.zeros(len(rows), dtype=bool)
-        if len(self.index.expansion_keys_) == 0 or self.min_expansion_terms <= 1:
-            return lone
-        # Only terms some profile holds through its expansion need the (binary) search.
-        hit = np.flatnonzero((products != 0) & self.index.expanded_terms_[columns])
-        sources, whole = self.index.expansion_source_ids(rows[hit], columns[hit])
-        expanded = (sources >= 0) & ~whole  # a one-word everyday phrase is evidence on its own
-        if not expanded.any():
-            return lone
-        keys = pairs[hit][expanded].astype(np.int64) * len(self.index.expansion_phrases_) + sources[expanded]
-        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        lone[hit[expanded]] = counts[inverse] < self.min_expansion_terms
-        return lone
-
-    def _centroids(self, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """Dense L2-normalised weighted sums of L2-normalised index rows: ``rows`` and
-        ``weights`` of shape (n, m) give an array of shape (n, n_terms)."""
-        n, m = rows.shape
-        n_terms = self.index.n_terms
-        owner, columns, values = row_entries(self.index.matrix_, rows.ravel())
-        row_norms = self.index.row_norms_[rows.ravel()]
-        scale = weights.ravel() / np.where(row_norms > 0, row_norms, 1.0)
-        centroids: np.ndarray = np.bincount((owner // m) * n_terms + columns, values * scale[owner],
-                                n * n_terms).reshape(n, n_terms)
-        norms = np.sqrt(np.einsum("ij,ij->i", centroids, centroids))
-        centroids /= np.where(norms > 0, norms, 1.0)[:, None]
-        return centroids
-
-    def _allowed(self, filters: MatchFilters) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
-        """Rows passing ``filters``, the index restricted to them, transposed, and its frequent terms
-        (cached per filters).
-
-        The matrix is of shape (n_terms, n_allowed), in CSR: the inverted index that the
-        product ``vectors @ matrix`` needs. Transposing once here, not at every product,
-        saves a conversion of the whole index per call (most of a single query's time).
-        The boolean array of shape (n_terms,) marks terms in more than ``first_stage_max_df``
-        of the allowed profiles.
-        """
-        key = filters if filters.as_of is not None else None
-        hit = self._allowed_cache.get(key) if key is not None else None
-        if hit is not None:
-            return hit
-        mask = filters.mask(self.index)
-        rows = np.flatnonzero(mask)
-        matrix = self.index.matrix_ if len(rows) == self.index.n_profiles else self.index.matrix_[rows]
-        matrix = matrix.T.tocsr()
-        frequent = np.diff(matrix.indptr) > self.first_stage_max_df * len(rows)
-        entry = (rows, matrix, frequent)
-        if key is not None:
-            if len(self._allowed_cache) >= 8:  # each entry may hold a copy of the index
-                self._allowed_cache.clear()
-            self._allowed_cache[key] = entry
-        return entry
+    def _contributions(self, vectors: sp.csr_matrix, query_rows: np.ndarray,
+                       profile_rows: np.ndarray) -> Iterator[tuple[int, list[int], list[float], list[str | None]]]:
+        """See :meth:`matching.retrieval.explanation.Explainer.contributions`."""
+        return self._explainer().contributions(vectors, query_rows, profile_rows)
 
     def prepare(self, filters: MatchFilters) -> Matcher:
         """Build (and cache) the index restricted to ``filters`` now, e.g. before forking
         workers that share it; returns ``self``."""
         self._allowed(filters)
         return self
-
-    # ------------------------------------------------------------------ explanations
-    def _explain(self, vectors: sp.csr_matrix, rows: np.ndarray,
-                queries: Sequence[AnalysedQuery]) -> list[list[tuple[MatchedTerm, ...]]]:
-        """Matched terms for every (query, ranked row) pair, largest contribution first."""
-        b_idx, k_idx = np.nonzero(rows >= 0)
-        out: list[list[tuple[MatchedTerm, ...]]] = [[() for _ in range(rows.shape[1])] for _ in range(rows.shape[0])]
-        if len(b_idx) == 0:
-            return out
-        display, terms = self.index.display_, self.index.terms_
-        for pair, columns, values, expanded in self._contributions(vectors, b_idx, rows[b_idx, k_idx]):
-            b = int(b_idx[pair])
-            origins = queries[b].origins
-            out[b][int(k_idx[pair])] = tuple(
-                _matched_term(display[c], str(terms[c]), round(v, 4), origins.get(c), e)
-                for c, v, e in zip(columns, values, expanded, strict=True)
-            )
-        return out
-
-    def _contributions(self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray):
-        """Yield ``(pair, columns, values, expanded)``: the top terms of each (query, profile)
-        pair, and for each the technical phrase of the profile it came through when the profile
-        holds it only by document expansion (else None).
-
-        Requests are made dense a few at a time (:data:`DENSE_CHUNK_CELLS`) and the profile rows' terms of
-        their pairs are gathered at once, so each product is a 1-d gather; only the final,
-        short per-pair lists are built in Python. Pairs come grouped by request.
-        """
-        n_terms, matrix = self.index.n_terms, self.index.matrix_
-        vectors = vectors.tocsr()
-        by_query = np.argsort(query_rows, kind="stable")
-        sorted_queries = query_rows[by_query]
-        chunk = max(1, DENSE_CHUNK_CELLS // max(n_terms, 1))
-        for lo in range(0, vectors.shape[0], chunk):
-            hi = min(vectors.shape[0], lo + chunk)
-            pairs = by_query[np.searchsorted(sorted_queries, lo):np.searchsorted(sorted_queries, hi)]
-            if len(pairs) == 0:
-                continue
-            dense = _dense_rows(vectors, lo, hi)
-            owner, columns, values = row_entries(matrix, profile_rows[pairs])
-            products = values * dense.ravel().take((query_rows[pairs][owner] - lo) * n_terms + columns)
-            products[self._lone_expansions(profile_rows[pairs][owner], columns, owner, products)] = 0.0
-            hit = products != 0
-            owner, columns, products = owner[hit], columns[hit], products[hit]
-            # Largest products first within each pair (owner is ascending), the first few kept.
-            order = np.lexsort((-products, owner))
-            starts = np.searchsorted(owner, np.arange(len(pairs) + 1))
-            rank = np.arange(len(order)) - starts[owner[order]]
-            keep = order[rank < self.explain_terms]
-            bounds = np.searchsorted(owner[keep], np.arange(len(pairs) + 1))
-            kept_columns, kept_values = columns[keep].tolist(), products[keep].tolist()
-            expanded = self.index.expansion_sources(profile_rows[pairs][owner[keep]], columns[keep])
-            for i, pair in enumerate(pairs.tolist()):
-                lo_i, hi_i = bounds[i], bounds[i + 1]
-                yield pair, kept_columns[lo_i:hi_i], kept_values[lo_i:hi_i], expanded[lo_i:hi_i]
-
-    def _cap_per_holder(self, candidates: np.ndarray, scores: np.ndarray, top_k: int,
-                        cap: int) -> tuple[np.ndarray, np.ndarray]:
-        holders = self.index.holders_
-        rows_out = np.full((candidates.shape[0], top_k), -1, dtype=candidates.dtype)
-        scores_out = np.zeros((candidates.shape[0], top_k), dtype=scores.dtype)
-        for b in range(candidates.shape[0]):  # loops over the short candidate list only
-            seen: dict[str, int] = {}
-            j = 0
-            for row, score in zip(candidates[b], scores[b], strict=True):
-                if score <= 0 or j >= top_k:
-                    break
-                holder = holders[row]
-                if seen.get(holder, 0) < cap:
-                    seen[holder] = seen.get(holder, 0) + 1
-                    rows_out[b, j], scores_out[b, j] = row, score
-                    j += 1
-        return rows_out, scores_out
-
-
-def _explained_term(display: str, origin: TermOrigin | None,
-                    expanded: str | None) -> tuple[str, str, str, str | None]:
-    """``(term, via, words, target)`` of a matched term (see :class:`MatchedTerm`).
-
-    ``display`` is the term as written, ``origin`` how the request led to it (None: its own
-    word) and ``expanded`` the profile's technical phrase when the profile holds the term only
-    through document expansion: "décharge sauvage ← fumée" reads like a request-side expansion.
-    """
-    words, target = (display, None) if origin is None else (origin.words, origin.target)
-    if expanded is not None:
-        return expanded, "thesaurus", words, target
-    return display, "request" if origin is None else origin.via, words, target
-
-
-def _matched_term(display: str, stem: str, contribution: float, origin: TermOrigin | None,
-                  expanded: str | None) -> MatchedTerm:
-    term, via, words, target = _explained_term(display, origin, expanded)
-    return MatchedTerm(term, stem, contribution, via, words, target)
-
-
-def _first_stage_scores(vectors: sp.csr_matrix, postings: sp.csr_matrix, dropped: np.ndarray | None) -> np.ndarray:
-    """Scores of shape (n_queries, n_allowed): ``vectors`` without their ``dropped`` terms
-    (see :func:`_without_terms`) times the inverted index ``postings`` (n_terms, n_allowed).
-
-    A block of requests is one sparse product. A single request gathers its terms' postings
-    and sums them with ``bincount``, without a sparse product's set-up, about twice as fast
-    (bench/README.md).
-    """
-    if vectors.shape[0] != 1:
-        first_stage = vectors if dropped is None else _without_terms(vectors, dropped)
-        return (first_stage @ postings).toarray()
-    columns, values = vectors.indices, vectors.data
-    if dropped is not None:
-        keep = _kept_entries(vectors, dropped)
-        columns, values = columns[keep], values[keep]
-    owner, profiles, weights = row_entries(postings, columns)
-    scores = np.bincount(profiles, weights * values[owner], minlength=postings.shape[1])
-    return scores.astype(np.float32)[None, :]
-
-
-def _without_terms(vectors: sp.csr_matrix, dropped: np.ndarray) -> sp.csr_matrix:
-    """``vectors`` without the columns marked in ``dropped`` (boolean, shape (n_terms,)).
-
-    A row made only of dropped columns keeps them all (else its request would find nothing).
-    """
-    keep = _kept_entries(vectors, dropped)
-    if keep.all():
-        return vectors
-    row_of = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
-    indptr = np.zeros_like(vectors.indptr)
-    np.cumsum(np.bincount(row_of[keep], minlength=vectors.shape[0]), out=indptr[1:])
-    return sp.csr_matrix((vectors.data[keep], vectors.indices[keep], indptr), shape=vectors.shape)
-
-
-def _kept_entries(vectors: sp.csr_matrix, dropped: np.ndarray) -> np.ndarray:
-    """Boolean mask over the stored entries of ``vectors``: those whose column is not
-    ``dropped``, and every entry of a row that would otherwise keep none."""
-    row_of = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
-    keep = ~dropped[vectors.indices]
-    kept = np.bincount(row_of, weights=keep, minlength=vectors.shape[0])
-    return keep | (kept == 0)[row_of]
-
-
-def _dense_rows(vectors: sp.csr_matrix, lo: int, hi: int) -> np.ndarray:
-    """Rows ``lo:hi`` of a CSR matrix as a dense array (no sliced copy when all rows are wanted)."""
-    return vectors.toarray() if lo == 0 and hi == vectors.shape[0] else vectors[lo:hi].toarray()

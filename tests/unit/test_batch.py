@@ -46,3 +46,18 @@ def test_parallel_batch_writes_what_one_process_writes_in_input_order(engine_mat
     answered = list(dict.fromkeys(line.split(",")[0] for line in outputs[1].splitlines()[1:]))
     assert len(answered) > len(records) // 2
     assert answered == [r["id"] for r in records if r["id"] in answered]
+
+
+def test_filter_fields_are_described_once():
+    """The CLI's options and the API's list filters come from FILTER_FIELDS."""
+    from api.schemas import MatchRequest
+    from matching.cli import build_parser
+    from matching.retrieval.filters import FILTER_FIELDS
+
+    names = [f.name for f in FILTER_FIELDS]
+    assert [n for n in MatchRequest.model_fields if n in names] == names
+    for field in FILTER_FIELDS:
+        assert MatchRequest.model_fields[field.name].description == field.description
+    args = build_parser().parse_args(["batch", "--requests", "r.jsonl", "--out", "o.csv", "--domain", "EAU",
+                                      "--region", "Bretagne", "--holder-type", "commune"])
+    assert (args.domains, args.regions, args.holder_types, args.languages) == (["EAU"], ["Bretagne"], ["commune"], None)

@@ -128,7 +128,7 @@ def test_candidates_from_selective_terms_are_scored_exactly():
     their scores: every returned score is the request's exact BM25 score with that profile."""
     from matching import Matcher, build_matcher, load_profiles
     from matching.data.resources import data_path
-    from matching.retrieval.ranking import _without_terms
+    from matching.retrieval.candidates import without_terms as _without_terms
 
     filters = MatchFilters(as_of=AS_OF)
     pruned = build_matcher(load_profiles(data_path("profiles.jsonl")), use_domain_prior=False,

@@ -1,0 +1,121 @@
+"""Re-ranking of the candidates: exact scores, the domain prior, pseudo-relevance feedback,
+and the cap of results per holder."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from matching.index.profiles import ProfileIndex
+from matching.index.sparse import dense_rows, row_entries
+from matching.retrieval.domain_prior import DomainPrior
+from matching.retrieval.evidence import lone_expansions
+
+__all__ = ["Reranker"]
+
+
+class Reranker:
+    """Final scores of each request's candidates (see :class:`matching.retrieval.ranking.Matcher`
+    for the parameters, which it passes on).
+
+    ``chunk_cells`` is the size of the dense (request, term) chunks the candidates' entries are
+    looked up in.
+    """
+
+    def __init__(self, index: ProfileIndex, domain_prior: DomainPrior | None, prior_weight: float,
+                 feedback_weight: float, feedback_docs: int, min_expansion_terms: int, chunk_cells: int) -> None:
+        self.index = index
+        self.domain_prior = domain_prior
+        self.prior_weight = prior_weight
+        self.feedback_weight = feedback_weight
+        self.feedback_docs = feedback_docs
+        self.min_expansion_terms = min_expansion_terms
+        self.chunk_cells = chunk_cells
+
+    def prior_factor(self, vectors: sp.csr_matrix, candidates: np.ndarray,
+                      confidence: np.ndarray) -> np.ndarray | float:
+        """Domain-prior multiplier in [1 - prior_weight, 1] for each candidate, shape like ``candidates``;
+        ``confidence`` of shape (n_queries, 1) scales the prior's weight per request."""
+        if self.domain_prior is None or self.prior_weight <= 0:
+            return 1.0
+        boost = self.domain_prior.boost(vectors, candidates)
+        weight = self.prior_weight * confidence
+        return (1.0 - weight) + weight * boost
+
+    def rescore(self, vectors: sp.csr_matrix, candidates: np.ndarray, prior: np.ndarray | float,
+                 confidence: np.ndarray) -> np.ndarray:
+        """Final scores of the candidates, shape like ``candidates``: exact BM25 scores (every
+        term counted) times the prior, with pseudo-relevance feedback when ``feedback_weight`` > 0.
+
+        Feedback adds to each candidate ``g * best * cos(c, x)``: ``c`` is the centroid of the
+        first ``feedback_docs`` candidates' rows, ``best`` the request's best score and ``g`` the
+        feedback weight. Profiles that resemble the request's best matches move up, by at most
+        a share ``g`` of the best score, whatever the request's length. Requests and centroids
+        are made dense a few at a time (``chunk_cells``), so that their products with
+        the candidates' entries are plain gathers.
+        """
+        n_queries, depth = candidates.shape
+        n_terms, matrix = self.index.n_terms, self.index.matrix_
+        g, m = self.feedback_weight, min(self.feedback_docs, depth)
+        prior = np.broadcast_to(prior, candidates.shape)
+        out = np.empty((n_queries, depth))
+        chunk = max(1, self.chunk_cells // max(n_terms, 1))
+        for lo in range(0, n_queries, chunk):
+            hi = min(n_queries, lo + chunk)
+            dense = dense_rows(vectors, lo, hi)
+            owner, columns, values = row_entries(matrix, candidates[lo:hi].ravel())
+            # Flat positions in the dense (request, term) chunk: one cheap 1-d gather per use.
+            cells = (owner // depth) * n_terms + columns
+            size = (hi - lo) * depth
+            products = values * dense.ravel().take(cells)
+            lone = lone_expansions(self.index, self.min_expansion_terms, candidates[lo:hi].ravel()[owner], columns,
+                                   owner, products)
+            products[lone] = 0.0
+            dots = np.bincount(owner, products, size).reshape(hi - lo, depth)
+            scores = dots * prior[lo:hi]
+            if g <= 0:
+                out[lo:hi] = scores
+                continue
+            first = np.argsort(-scores, axis=1)[:, :m]
+            best = np.take_along_axis(scores, first[:, :1], axis=1)
+            centroids = self.centroids(np.take_along_axis(candidates[lo:hi], first, axis=1),
+                                        np.take_along_axis(scores, first, axis=1).clip(min=0))
+            norms = self.index.row_norms_[candidates[lo:hi]]
+            cx: np.ndarray = np.bincount(owner, values * centroids.ravel().take(cells), size).reshape(hi - lo, depth)
+            cx /= np.where(norms > 0, norms, 1.0)
+            # Feedback reorders the profiles that share terms with the request; it never makes a
+            # match of a profile sharing none (it would have nothing to show for it).
+            out[lo:hi] = np.where(dots > 0, scores + g * confidence[lo:hi] * best * cx * prior[lo:hi], 0.0)
+        return out
+
+    def centroids(self, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Dense L2-normalised weighted sums of L2-normalised index rows: ``rows`` and
+        ``weights`` of shape (n, m) give an array of shape (n, n_terms)."""
+        n, m = rows.shape
+        n_terms = self.index.n_terms
+        owner, columns, values = row_entries(self.index.matrix_, rows.ravel())
+        row_norms = self.index.row_norms_[rows.ravel()]
+        scale = weights.ravel() / np.where(row_norms > 0, row_norms, 1.0)
+        centroids: np.ndarray = np.bincount((owner // m) * n_terms + columns, values * scale[owner],
+                                n * n_terms).reshape(n, n_terms)
+        norms = np.sqrt(np.einsum("ij,ij->i", centroids, centroids))
+        centroids /= np.where(norms > 0, norms, 1.0)[:, None]
+        return centroids
+
+    def cap_per_holder(self, candidates: np.ndarray, scores: np.ndarray, top_k: int,
+                        cap: int) -> tuple[np.ndarray, np.ndarray]:
+        holders = self.index.holders_
+        rows_out = np.full((candidates.shape[0], top_k), -1, dtype=candidates.dtype)
+        scores_out = np.zeros((candidates.shape[0], top_k), dtype=scores.dtype)
+        for b in range(candidates.shape[0]):  # loops over the short candidate list only
+            seen: dict[str, int] = {}
+            j = 0
+            for row, score in zip(candidates[b], scores[b], strict=True):
+                if score <= 0 or j >= top_k:
+                    break
+                holder = holders[row]
+                if seen.get(holder, 0) < cap:
+                    seen[holder] = seen.get(holder, 0) + 1
+                    rows_out[b, j], scores_out[b, j] = row, score
+                    j += 1
+        return rows_out, scores_out
