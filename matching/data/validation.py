@@ -12,7 +12,7 @@ from typing import Any
 import pycountry
 
 from matching.analysis.text import fold
-from matching.data.labels import label_end_default
+from matching.data.labels import LABEL_YEARS, label_end_default
 from matching.data.records import (
     _CONTROL,
     _COUNTRIES,
@@ -225,6 +225,10 @@ def validate_profile(record: dict[str, Any], source: str = "profile", line: int 
     if start and end and end < start:
         p.append(f"label_end\x1f{end} is before label_start {start}")
     out["label_start"] = start
+    if start and not end and start.year + LABEL_YEARS > date.max.year:
+        # A start in 9997 or later would end after the calendar's last year.
+        p.append(f"label_start\x1f{start} leaves no room for a {LABEL_YEARS}-year label (give label_end)")
+        start = None
     out["label_end"] = end if end else (label_end_default(start) if start else None)
     out["contact"] = _text(record, "contact", False, p)
     for field, limit in PROFILE_TEXT_LIMITS.items():

@@ -32,6 +32,7 @@ def test_loads_profiles_and_defaults_label_end(tmp_path):
         ({"domains": ["EAU", "ENV", "CLIM", "URB"]}, "domains", "1 to 3"),
         ({"label_start": "2024-13-01"}, "label_start", "not a valid date"),
         ({"label_end": "2020-01-01"}, "label_end", "before label_start"),
+        ({"label_start": "9997-01-01"}, "label_start", "no room for a 3-year label"),
         ({"holder_type": "mairie"}, "holder_type", "not one of"),
         ({"languages": ["fr", "xx"]}, "languages", "ISO 639-1"),
         ({"countries": ["SN", "ZZ"]}, "countries", "ISO 3166-1"),
