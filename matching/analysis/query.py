@@ -106,11 +106,20 @@ class QueryAnalyzer:
         Also map foreign words missed by the glossary onto near French words ("collection").
     """
 
-    def __init__(self, glossary: dict[str, PhraseLexicon] | None = None, thesaurus: PhraseLexicon | None = None,
-                 typo_cutoff: float = 84.0, typo_weight: float = 0.8, glossary_weight: float = 1.0,
-                 cognate_weight: float = 0.8, thesaurus_weight: float = 0.35, min_typo_length: int = 5,
-                 known_word_zipf: float = 1.8, max_expansion_share: float = 0.5,
-                 cognate_typos: bool = True) -> None:
+    def __init__(
+        self,
+        glossary: dict[str, PhraseLexicon] | None = None,
+        thesaurus: PhraseLexicon | None = None,
+        typo_cutoff: float = 84.0,
+        typo_weight: float = 0.8,
+        glossary_weight: float = 1.0,
+        cognate_weight: float = 0.8,
+        thesaurus_weight: float = 0.35,
+        min_typo_length: int = 5,
+        known_word_zipf: float = 1.8,
+        max_expansion_share: float = 0.5,
+        cognate_typos: bool = True,
+    ) -> None:
         self.glossary = glossary
         self.thesaurus = thesaurus
         self.typo_cutoff = typo_cutoff
@@ -214,7 +223,7 @@ class QueryAnalyzer:
                     rendering.extend(french.word(tokens[i].display))
                 i += 1
                 continue
-            source = " ".join(t.display for t in tokens[i:hit.end])
+            source = " ".join(t.display for t in tokens[i : hit.end])
             share = 1.0 / len(hit.entries)  # an ambiguous term's senses share one word's weight
             for entry in hit.entries:
                 for term in entry.target_terms:
@@ -230,8 +239,9 @@ class QueryAnalyzer:
             query.add(column, self.glossary_weight * tf, query.origins[column])
         return rendering
 
-    def _thesaurus_weights(self, query: AnalysedQuery, tokens: list[Token]) -> tuple[dict[int, float],
-                                                                                     dict[int, TermOrigin]]:
+    def _thesaurus_weights(
+        self, query: AnalysedQuery, tokens: list[Token]
+    ) -> tuple[dict[int, float], dict[int, TermOrigin]]:
         """Weights of the technical terms that the request's everyday phrases stand for, and where
         each came from.
 
@@ -246,7 +256,7 @@ class QueryAnalyzer:
         vocabulary, own, idf = self.index_.vocabulary_, query.own_counts, self.index_.idf_
         unseen = float(self.index_.unseen_idf_)
         for hit in self.thesaurus.find([t.term for t in tokens]):
-            words = tokens[hit.start:hit.end]
+            words = tokens[hit.start : hit.end]
             source = " ".join(t.display for t in words)
             source_mass = sum(float(idf[c]) if (c := vocabulary.get(t.term)) is not None else unseen for t in words)
             targets: dict[int, str] = {}

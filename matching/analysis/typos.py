@@ -55,8 +55,11 @@ class TypoCorrector:
         # The candidates of a word of length n are those of lengths n - 2 to n + 2: gathered once
         # per (first letter, n) here, not at every look-up.
         longest = max((length for _, length in buckets), default=0)
-        windows = {(first, n): [s for length in range(n - 2, n + 3) for s in buckets.get((first, length), ())]
-                   for first in {first for first, _ in buckets} for n in range(self.min_length, longest + 3)}
+        windows = {
+            (first, n): [s for length in range(n - 2, n + 3) for s in buckets.get((first, length), ())]
+            for first in {first for first, _ in buckets}
+            for n in range(self.min_length, longest + 3)
+        }
         self.windows_ = {key: window for key, window in windows.items() if window}
         # wordfreq stores frequencies in centibels: the threshold on that grid, so that comparing
         # a stored frequency with it decides as ``zipf_frequency(word) < known_word_zipf`` would.

@@ -44,8 +44,14 @@ def file_checksum(path: str | Path) -> str:
 
 
 def _environment() -> dict[str, str]:
-    return {"matching": __version__, "scikit-learn": sklearn.__version__, "numpy": np.__version__,
-            "scipy": scipy.__version__, "joblib": joblib.__version__, "python": platform.python_version()}
+    return {
+        "matching": __version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "joblib": joblib.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def manifest_for(source_checksum: str, n_profiles: int) -> dict[str, Any]:
@@ -78,8 +84,9 @@ def save_matcher(matcher: Matcher, directory: str | Path, source_checksum: str) 
     manifest["built_at"] = matcher.index.built_at_
     _atomic_write(directory / "index.joblib", lambda tmp: joblib.dump(matcher, tmp, compress=0))
     manifest["index_sha256"] = file_checksum(directory / "index.joblib")
-    _atomic_write(directory / "manifest.json",
-                  lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2), encoding="utf-8"))
+    _atomic_write(
+        directory / "manifest.json", lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    )
     return directory
 
 
@@ -103,7 +110,8 @@ def load_matcher(directory: str | Path, source_checksum: str) -> Matcher:
     for key in ("format_version", "libraries", "source_sha256", "lexicons_sha256"):
         if manifest.get(key) != expected[key]:
             raise StaleIndexError(
-                f"saved index in {directory} is stale: {key} was {manifest.get(key)!r}, now {expected[key]!r}")
+                f"saved index in {directory} is stale: {key} was {manifest.get(key)!r}, now {expected[key]!r}"
+            )
     if file_checksum(index_path) != manifest.get("index_sha256"):
         raise StaleIndexError(f"saved index {index_path} is corrupt (checksum differs from its manifest)")
     try:

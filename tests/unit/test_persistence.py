@@ -11,8 +11,9 @@ def test_saved_index_round_trips(tmp_path, engine_matcher):
     save_matcher(engine_matcher, tmp_path, checksum)
     loaded = load_matcher(tmp_path, checksum)
     assert loaded.index.n_profiles == engine_matcher.index.n_profiles
-    assert [m.expert_id for m in loaded.search("eau potable").matches] == \
-        [m.expert_id for m in engine_matcher.search("eau potable").matches]
+    assert [m.expert_id for m in loaded.search("eau potable").matches] == [
+        m.expert_id for m in engine_matcher.search("eau potable").matches
+    ]
 
 
 def test_stale_or_corrupt_index_is_refused(tmp_path, engine_matcher):
