@@ -41,9 +41,11 @@ run: $(RUNTIME)
 
 LINTED := matching api tests bench
 
-# The whole suite. Only `ruff check` for now: the code base is not yet `ruff format`ted (see `lint`).
+# The whole suite: lint, types, then every test.
 test: $(DEV) chromium
 	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # The fast loop: everything but faults, schemathesis, browser, notebooks and CLI subprocesses.

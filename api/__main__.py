@@ -9,8 +9,14 @@ from .settings import Settings
 
 def main() -> None:
     settings = Settings.from_env()
-    uvicorn.run("api.main:app", host=settings.host, port=settings.port, log_level=settings.log_level,
-                proxy_headers=False, server_header=False)
+    uvicorn.run(
+        "api.main:app",
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        proxy_headers=False,
+        server_header=False,
+    )
 
 
 if __name__ == "__main__":

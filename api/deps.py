@@ -15,14 +15,26 @@ from matching.data.store import ProfileStore
 
 from .settings import Settings
 
-__all__ = ["SettingsDep", "StoreDep", "LiveDep", "SnapshotDep", "WriteAccess", "ReadAccess",
-           "READ_COOKIE", "key_matches", "read_allowed", "page_token"]
+__all__ = [
+    "SettingsDep",
+    "StoreDep",
+    "LiveDep",
+    "SnapshotDep",
+    "WriteAccess",
+    "ReadAccess",
+    "READ_COOKIE",
+    "key_matches",
+    "read_allowed",
+    "page_token",
+]
 
 log = logging.getLogger("api.access")
 
 READ_COOKIE = "expe_cle"
 api_key_header = APIKeyHeader(
-    name="X-API-Key", auto_error=False, scheme_name="APIKey",
+    name="X-API-Key",
+    auto_error=False,
+    scheme_name="APIKey",
     description="EXPE_API_KEY for writes; EXPE_READ_KEY (or the write key) for reads when a read key is set.",
 )
 
@@ -67,8 +79,15 @@ def _secret(value) -> str | None:
 def _refuse(request: Request, key: str | None, action: str, key_name: str, message: str) -> NoReturn:
     """401, logged with the caller and the route but never the key itself."""
     client = request.client.host if request.client else "?"
-    log.warning("%s refused (%s %s) from %s: %s %s", action, "missing" if not key else "wrong", key_name,
-                client, request.method, request.url.path)
+    log.warning(
+        "%s refused (%s %s) from %s: %s %s",
+        action,
+        "missing" if not key else "wrong",
+        key_name,
+        client,
+        request.method,
+        request.url.path,
+    )
     raise HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "APIKey"})
 
 
@@ -77,8 +96,9 @@ async def require_write_key(request: Request, settings: SettingsDep, key: ApiKey
     expected = _secret(settings.api_key)
     if not expected:
         log.warning("write refused (no EXPE_API_KEY configured): %s %s", request.method, request.url.path)
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                            "Writes are disabled: the server has no EXPE_API_KEY configured.")
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "Writes are disabled: the server has no EXPE_API_KEY configured."
+        )
     if not key_matches(key, expected):
         _refuse(request, key, "write", "API key", "Missing or wrong API key (X-API-Key header).")
 

@@ -56,16 +56,25 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     """422 naming each field, without echoing the (possibly huge or unencodable) input."""
     assert isinstance(exc, RequestValidationError)
-    detail = [{"loc": [_safe(part) for part in error.get("loc", ())], "msg": _safe(error.get("msg", "")),
-               "type": _safe(error.get("type", "value_error"))} for error in exc.errors()]
+    detail = [
+        {
+            "loc": [_safe(part) for part in error.get("loc", ())],
+            "msg": _safe(error.get("msg", "")),
+            "type": _safe(error.get("type", "value_error")),
+        }
+        for error in exc.errors()
+    ]
     return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     # Rendered outside the middleware stack, hence the header set here.
-    return JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500,
-                        headers={"X-Content-Type-Options": "nosniff"})
+    return JSONResponse(
+        {"detail": "Internal error; it has been logged."},
+        status_code=500,
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

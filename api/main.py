@@ -43,8 +43,9 @@ def open_state(settings: Settings) -> tuple[ProfileStore, LiveIndex]:
             added = store.seed(settings.profiles_path)
             log.info("store %s seeded with %d profiles from %s", settings.db_path, added, settings.profiles_path)
         else:
-            log.warning("store %s is empty and %s does not exist: serving no profiles",
-                        settings.db_path, settings.profiles_path)
+            log.warning(
+                "store %s is empty and %s does not exist: serving no profiles", settings.db_path, settings.profiles_path
+            )
     live = LiveIndex(store, settings.index_dir)
     live.start()
     return store, live
@@ -70,8 +71,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                           allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["X-API-Key", "Content-Type"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["X-API-Key", "Content-Type"],
+        )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 1024 * 1024)
     return app

@@ -14,13 +14,18 @@ Code = Annotated[str, Field(min_length=1, max_length=100)]
 CodeList = Annotated[list[Code], Field(max_length=50)]
 
 _EXPERT_EXAMPLE: dict[str, Any] = {
-    "holder": "Communauté d'agglomération du Val de Sorne", "holder_type": "intercommunalite",
+    "holder": "Communauté d'agglomération du Val de Sorne",
+    "holder_type": "intercommunalite",
     "region": "Bourgogne-Franche-Comté",
     "title": "Réhabilitation de décharges sauvages et fermeture de sites de dépôt",
     "description": "Depuis 2018, la direction des déchets a résorbé 14 dépôts sauvages : diagnostic, "
-                   "évacuation, couverture, suivi des lixiviats et reconversion en espaces verts.",
-    "domains": ["DECH", "ENV"], "languages": ["fr", "es"], "countries": ["SN", "MA"],
-    "label_start": "2025-03-15", "label_end": None, "contact": "Direction des déchets",
+    "évacuation, couverture, suivi des lixiviats et reconversion en espaces verts.",
+    "domains": ["DECH", "ENV"],
+    "languages": ["fr", "es"],
+    "countries": ["SN", "MA"],
+    "label_start": "2025-03-15",
+    "label_end": None,
+    "contact": "Direction des déchets",
 }
 
 
@@ -29,8 +34,10 @@ class ErrorOut(BaseModel):
 
 
 class ProblemOut(BaseModel):
-    loc: list[str | int] = Field(description="Where: body or file, then the sheet (workbooks), line or row, column "
-                                             "(workbooks, CSV), field", examples=[["body", "id"]])
+    loc: list[str | int] = Field(
+        description="Where: body or file, then the sheet (workbooks), line or row, column (workbooks, CSV), field",
+        examples=[["body", "id"]],
+    )
     msg: str = Field(examples=["an expert profile with id 'EXP-0999' already exists"])
     type: str = Field(examples=["value_error"])
 
@@ -65,8 +72,9 @@ class ExpertFields(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXPERT_EXAMPLE]})
 
     holder: str = Field(min_length=1, max_length=300)
-    holder_type: str = Field(min_length=1, max_length=40,
-                             description="commune, intercommunalite, departement, region, association or autre")
+    holder_type: str = Field(
+        min_length=1, max_length=40, description="commune, intercommunalite, departement, region, association or autre"
+    )
     region: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=500)
     description: str = Field(min_length=1, max_length=10_000)
@@ -105,7 +113,8 @@ class ExpertOut(BaseModel):
     label_end: date
     contact: str
     label_status: Literal["valid", "expiring", "expired"] = Field(
-        description="'expiring' when the label ends within six months")
+        description="'expiring' when the label ends within six months"
+    )
 
 
 class WithdrawnOut(ExpertOut):
@@ -130,11 +139,25 @@ class HistoryEntry(BaseModel):
 class MatchRequest(BaseModel):
     """A request to rank profiles for. List filters keep profiles having any listed value."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "text": "Notre commune souhaite fermer la décharge à ciel ouvert près du marché et organiser le tri.",
-        "top_k": 10, "as_of": "2026-11-26", "domains": ["DECH"], "languages": [], "countries": [],
-        "regions": [], "holder_types": [], "include_expired": False,
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": (
+                        "Notre commune souhaite fermer la décharge à ciel ouvert près du marché et organiser le tri."
+                    ),
+                    "top_k": 10,
+                    "as_of": "2026-11-26",
+                    "domains": ["DECH"],
+                    "languages": [],
+                    "countries": [],
+                    "regions": [],
+                    "holder_types": [],
+                    "include_expired": False,
+                }
+            ]
+        }
+    )
 
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="The request, in any language")
     top_k: int = Field(10, ge=1, le=100, description="Number of results")
@@ -160,11 +183,17 @@ class MatchRequest(BaseModel):
 class MatchedTermOut(BaseModel):
     term: str = Field(examples=["décharge"])
     via: str = Field(description="request, typo, glossary, cognate or thesaurus", examples=["thesaurus"])
-    source: str = Field(description="The request's words it came from, and the entry they were rewritten into",
-                        examples=["tas d'ordures → décharge"])
+    source: str = Field(
+        description="The request's words it came from, and the entry they were rewritten into",
+        examples=["tas d'ordures → décharge"],
+    )
     words: str = Field(description="The request's words it came from", examples=["tas d'ordures"])
-    target: str | None = Field(default=None, description="The glossary or thesaurus entry the words were rewritten "
-                               "into (null for the request's own word, a typo or a cognate)", examples=["décharge"])
+    target: str | None = Field(
+        default=None,
+        description="The glossary or thesaurus entry the words were rewritten "
+        "into (null for the request's own word, a typo or a cognate)",
+        examples=["décharge"],
+    )
     contribution: float = Field(description="Part of the score", examples=[0.0812])
     label: str = Field(description="Readable form", examples=["décharge ← tas d'ordures"])
 

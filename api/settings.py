@@ -17,10 +17,12 @@ class Settings(BaseModel):
     """Everything configurable, with the environment variable that sets it."""
 
     db_path: Path = Field(_ROOT / "var" / "expe.db", description="EXPE_DB: SQLite database of profiles")
-    profiles_path: Path = Field(_ROOT / "data" / "profiles.jsonl",
-                                description="EXPE_PROFILES: profiles that seed an empty database")
-    index_dir: Path | None = Field(_ROOT / "var" / "index",
-                                   description="EXPE_INDEX_DIR: saved index ('' disables; default beside EXPE_DB)")
+    profiles_path: Path = Field(
+        _ROOT / "data" / "profiles.jsonl", description="EXPE_PROFILES: profiles that seed an empty database"
+    )
+    index_dir: Path | None = Field(
+        _ROOT / "var" / "index", description="EXPE_INDEX_DIR: saved index ('' disables; default beside EXPE_DB)"
+    )
     api_key: SecretStr | None = Field(None, description="EXPE_API_KEY: key required for writes (none: writes refused)")
     read_key: SecretStr | None = Field(None, description="EXPE_READ_KEY: key required for reads when set")
     host: str = Field("127.0.0.1", description="HOST")
@@ -34,8 +36,14 @@ class Settings(BaseModel):
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         values: dict[str, Any] = {}
-        simple = {"EXPE_DB": "db_path", "EXPE_PROFILES": "profiles_path", "HOST": "host", "PORT": "port",
-                  "EXPE_MAX_UPLOAD_BYTES": "max_upload_bytes", "EXPE_LOG_LEVEL": "log_level"}
+        simple = {
+            "EXPE_DB": "db_path",
+            "EXPE_PROFILES": "profiles_path",
+            "HOST": "host",
+            "PORT": "port",
+            "EXPE_MAX_UPLOAD_BYTES": "max_upload_bytes",
+            "EXPE_LOG_LEVEL": "log_level",
+        }
         for var, field in simple.items():
             if env.get(var):
                 values[field] = env[var]

@@ -36,14 +36,15 @@ def examples(name: str, as_of: date) -> pd.DataFrame:
     profiles_path, requests_path, qrels_path = collection_paths(name)
     matcher = build_matcher(load_profiles(profiles_path), calibration=None)
     requests, qrels = load_requests(requests_path), load_qrels(qrels_path)
-    good = {(r, p) for r, p, g in qrels[["request_id", "profile_id", "grade"]].itertuples(index=False)
-            if g >= RIGHT_GRADE}
+    good = {
+        (r, p) for r, p, g in qrels[["request_id", "profile_id", "grade"]].itertuples(index=False) if g >= RIGHT_GRADE
+    }
     judged = requests[requests["id"].isin(set(qrels["request_id"]))]
     filters = MatchFilters(as_of=as_of)
     analyzer = matcher.query_analyzer
     rows = []
     for start in range(0, len(judged), 256):
-        block = judged.iloc[start:start + 256]
+        block = judged.iloc[start : start + 256]
         languages = [lang or None for lang in block.get("language", pd.Series([None] * len(block))).tolist()]
         queries = [analyzer.analyse(t, lang) for t, lang in zip(block["text"], languages, strict=True)]
         vectors = analyzer.vectorize(queries)
@@ -54,9 +55,15 @@ def examples(name: str, as_of: date) -> pd.DataFrame:
             for k in range(picked.shape[1]):
                 if picked[b, k] >= 0:
                     expert = matcher.index.ids_[picked[b, k]]
-                    rows.append({"collection": name, "coverage": coverage[b, k], "relative": relative[b, k],
-                                 "terms": evidence[b],
-                                 "good": (request_id, expert) in good})
+                    rows.append(
+                        {
+                            "collection": name,
+                            "coverage": coverage[b, k],
+                            "relative": relative[b, k],
+                            "terms": evidence[b],
+                            "good": (request_id, expert) in good,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -72,12 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     features = np.column_stack([frame["coverage"], frame["relative"], np.log1p(frame["terms"])])
     model = LogisticRegression(C=10.0).fit(features, frame["good"], sample_weight=weights)
     calibration = ScoreCalibration(*(float(c) for c in (model.intercept_[0], *model.coef_[0])))
-    print(f"ScoreCalibration(intercept={calibration.intercept:.3f}, coverage_coef={calibration.coverage_coef:.3f}, "
-          f"relative_coef={calibration.relative_coef:.3f}, terms_coef={calibration.terms_coef:.3f})")
+    print(
+        f"ScoreCalibration(intercept={calibration.intercept:.3f}, coverage_coef={calibration.coverage_coef:.3f}, "
+        f"relative_coef={calibration.relative_coef:.3f}, terms_coef={calibration.terms_coef:.3f})"
+    )
     frame["p"] = model.predict_proba(features)[:, 1]
     bins = pd.cut(frame["p"], [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], include_lowest=True)
-    table = frame.groupby(["collection", bins], observed=True).agg(matches=("good", "size"), shown=("p", "mean"),
-                                                                   good=("good", "mean"))
+    table = frame.groupby(["collection", bins], observed=True).agg(
+        matches=("good", "size"), shown=("p", "mean"), good=("good", "mean")
+    )
     with pd.option_context("display.float_format", "{:.3f}".format, "display.max_rows", 200):
         print(table.to_string())
         brier = frame.groupby("collection").apply(lambda g: float(((g["p"] - g["good"]) ** 2).mean()))

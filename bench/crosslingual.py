@@ -40,14 +40,22 @@ def main() -> None:
     with open(args.requests, encoding="utf-8") as fh:
         adapted = {r["id"]: r["adapted_from"] for r in map(json.loads, fh) if r.get("adapted_from")}
     matcher = build_matcher(load_profiles(args.profiles))
-    report = evaluate(matcher, load_requests(args.requests), load_qrels(args.qrels),
-                      MatchFilters(as_of=args.as_of)).per_request.set_index("request_id")
-    pairs = pd.DataFrame([
-        {"language": report.at[rid, "language"],
-         "french ndcg@10": report.at[src, "ndcg@10"], "adapted ndcg@10": report.at[rid, "ndcg@10"],
-         "french hit@5": report.at[src, "hit@5"], "adapted hit@5": report.at[rid, "hit@5"]}
-        for rid, src in adapted.items() if rid in report.index and src in report.index
-    ])
+    report = evaluate(
+        matcher, load_requests(args.requests), load_qrels(args.qrels), MatchFilters(as_of=args.as_of)
+    ).per_request.set_index("request_id")
+    pairs = pd.DataFrame(
+        [
+            {
+                "language": report.at[rid, "language"],
+                "french ndcg@10": report.at[src, "ndcg@10"],
+                "adapted ndcg@10": report.at[rid, "ndcg@10"],
+                "french hit@5": report.at[src, "hit@5"],
+                "adapted hit@5": report.at[rid, "hit@5"],
+            }
+            for rid, src in adapted.items()
+            if rid in report.index and src in report.index
+        ]
+    )
     summary = pairs.groupby("language").mean()
     summary.insert(0, "pairs", pairs.groupby("language").size())
     summary["gap ndcg@10"] = summary["french ndcg@10"] - summary["adapted ndcg@10"]

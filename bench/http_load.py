@@ -50,20 +50,29 @@ def get_json(url: str, timeout: float = 5.0) -> dict[str, Any]:
 
 
 def post_json(url: str, body: dict[str, Any], timeout: float = 60.0) -> int:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
         return response.status
 
 
 def start_service(profiles: Path, workdir: Path, port: int, log_path: Path) -> subprocess.Popen:
-    env = dict(os.environ, EXPE_DB=str(workdir / "expe.db"), EXPE_PROFILES=str(profiles),
-               EXPE_INDEX_DIR=str(workdir / "index"), HOST="127.0.0.1", PORT=str(port), EXPE_LOG_LEVEL="warning")
+    env = dict(
+        os.environ,
+        EXPE_DB=str(workdir / "expe.db"),
+        EXPE_PROFILES=str(profiles),
+        EXPE_INDEX_DIR=str(workdir / "index"),
+        HOST="127.0.0.1",
+        PORT=str(port),
+        EXPE_LOG_LEVEL="warning",
+    )
     for var in ("EXPE_READ_KEY", "EXPE_API_KEY"):
         env.pop(var, None)
     log = open(log_path, "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen([sys.executable, "-m", "api"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "api"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def wait_ready(url: str, proc: subprocess.Popen | None, timeout: float) -> dict[str, Any]:
@@ -94,9 +103,27 @@ def stop_service(proc: subprocess.Popen) -> None:
 
 
 def run_locust(url: str, users: int, duration: int, requests: Path, prefix: Path) -> dict[str, Any]:
-    cmd = [str(BIN / "locust"), "-f", str(BENCH / "locustfile.py"), "--headless", "-u", str(users),
-           "-r", str(users), "-t", f"{duration}s", "--host", url, "--csv", str(prefix), "--only-summary",
-           "--stop-timeout", "10", "--loglevel", "WARNING"]
+    cmd = [
+        str(BIN / "locust"),
+        "-f",
+        str(BENCH / "locustfile.py"),
+        "--headless",
+        "-u",
+        str(users),
+        "-r",
+        str(users),
+        "-t",
+        f"{duration}s",
+        "--host",
+        url,
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+        "--loglevel",
+        "WARNING",
+    ]
     env = dict(os.environ, BENCH_REQUESTS=str(requests))
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=duration + 120)
     stats = Path(f"{prefix}_stats.csv")
@@ -105,17 +132,29 @@ def run_locust(url: str, users: int, duration: int, requests: Path, prefix: Path
     with open(stats, newline="") as fh:
         rows = {row["Name"]: row for row in csv.DictReader(fh)}
     row = rows.get("POST /match") or rows["Aggregated"]
-    return {"users": users, "requests": int(row["Request Count"]), "errors": int(row["Failure Count"]),
-            "rps": float(row["Requests/s"]), "p50_ms": float(row["50%"]), "p95_ms": float(row["95%"]),
-            "p99_ms": float(row["99%"]), "mean_ms": float(row["Average Response Time"])}
+    return {
+        "users": users,
+        "requests": int(row["Request Count"]),
+        "errors": int(row["Failure Count"]),
+        "rps": float(row["Requests/s"]),
+        "p50_ms": float(row["50%"]),
+        "p95_ms": float(row["95%"]),
+        "p99_ms": float(row["99%"]),
+        "mean_ms": float(row["Average Response Time"]),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Load test POST /match with locust at several concurrencies.")
-    parser.add_argument("--profiles", type=Path, default=ROOT / "data" / "profiles.jsonl",
-                        help="profiles seeding the temporary database")
-    parser.add_argument("--requests", type=Path, default=ROOT / "data" / "requests.jsonl",
-                        help="JSON Lines whose texts are sent")
+    parser.add_argument(
+        "--profiles",
+        type=Path,
+        default=ROOT / "data" / "profiles.jsonl",
+        help="profiles seeding the temporary database",
+    )
+    parser.add_argument(
+        "--requests", type=Path, default=ROOT / "data" / "requests.jsonl", help="JSON Lines whose texts are sent"
+    )
     parser.add_argument("--users", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--duration", type=int, default=20, help="seconds per concurrency level")
     parser.add_argument("--url", default=None, help="use this running service (loopback) instead of starting one")
@@ -137,8 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             started = time.perf_counter()
             health = wait_ready(url, proc, args.ready_timeout)
-            print(f"service ready at {url} in {time.perf_counter() - started:.1f} s: "
-                  f"{health.get('profiles')} profiles", file=sys.stderr)
+            print(
+                f"service ready at {url} in {time.perf_counter() - started:.1f} s: {health.get('profiles')} profiles",
+                file=sys.stderr,
+            )
             with open(args.requests, encoding="utf-8-sig") as fh:
                 sample = [json.loads(line)["text"] for _, line in zip(range(20), fh, strict=False)]
             for text in sample:  # warm-up: caches, lazy imports
@@ -147,8 +188,11 @@ def main(argv: list[str] | None = None) -> int:
             for users in args.users:
                 result = run_locust(url, users, args.duration, args.requests, workdir / f"u{users}")
                 results.append(result)
-                print(f"{users:>3} users: {result['rps']:.1f} req/s, p50 {result['p50_ms']:.0f} ms, "
-                      f"p95 {result['p95_ms']:.0f} ms, errors {result['errors']}", file=sys.stderr)
+                print(
+                    f"{users:>3} users: {result['rps']:.1f} req/s, p50 {result['p50_ms']:.0f} ms, "
+                    f"p95 {result['p95_ms']:.0f} ms, errors {result['errors']}",
+                    file=sys.stderr,
+                )
         except BaseException:
             if proc is not None:
                 print((workdir / "service.log").read_text()[-3000:], file=sys.stderr)
@@ -157,20 +201,29 @@ def main(argv: list[str] | None = None) -> int:
             if proc is not None:
                 stop_service(proc)
 
-    print(f"\n== POST /match, locust headless, {args.duration} s per level, {os.cpu_count()} CPUs "
-          f"(profiles: {health.get('profiles')})")
+    print(
+        f"\n== POST /match, locust headless, {args.duration} s per level, {os.cpu_count()} CPUs "
+        f"(profiles: {health.get('profiles')})"
+    )
     print(f"{'users':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>7}")
     for r in results:
-        print(f"{r['users']:>5} {r['requests']:>9} {r['rps']:>8.1f} {r['p50_ms']:>7.0f} {r['p95_ms']:>7.0f} "
-              f"{r['p99_ms']:>7.0f} {r['errors']:>7}")
+        print(
+            f"{r['users']:>5} {r['requests']:>9} {r['rps']:>8.1f} {r['p50_ms']:>7.0f} {r['p95_ms']:>7.0f} "
+            f"{r['p99_ms']:>7.0f} {r['errors']:>7}"
+        )
     eight = next((r for r in results if r["users"] == 8), None)
     if eight:
         ok = eight["p95_ms"] < 50 and eight["errors"] == 0
-        print(f"\ntarget (issue 5): p95 < 50 ms at 8 clients, no errors: {'PASS' if ok else 'FAIL'} "
-              f"(p95 {eight['p95_ms']:.0f} ms, errors {eight['errors']})")
+        print(
+            f"\ntarget (issue 5): p95 < 50 ms at 8 clients, no errors: {'PASS' if ok else 'FAIL'} "
+            f"(p95 {eight['p95_ms']:.0f} ms, errors {eight['errors']})"
+        )
     errors = sum(r["errors"] for r in results)
-    (OUT / "http_load.json").write_text(json.dumps({"url": url, "profiles": str(args.profiles),
-                                                    "duration_s": args.duration, "results": results}, indent=2))
+    (OUT / "http_load.json").write_text(
+        json.dumps(
+            {"url": url, "profiles": str(args.profiles), "duration_s": args.duration, "results": results}, indent=2
+        )
+    )
     return 1 if errors else 0
 
 

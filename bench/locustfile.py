@@ -47,8 +47,9 @@ class MatchUser(HttpUser):
     @task
     def match(self) -> None:
         body = {"text": self.rng.choice(TEXTS), "top_k": 10}
-        with self.client.post("/match", json=body, headers=HEADERS, name="POST /match",
-                              catch_response=True) as response:
+        with self.client.post(
+            "/match", json=body, headers=HEADERS, name="POST /match", catch_response=True
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}")
             elif not isinstance(response.json().get("results"), list):

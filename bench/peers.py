@@ -35,8 +35,17 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["ENGINES", "PeerProfiles", "Peer", "Bm25sPeer", "TantivyPeer", "make_peer", "read_profiles",
-           "iter_jsonl_blocks", "profile_text"]
+__all__ = [
+    "ENGINES",
+    "PeerProfiles",
+    "Peer",
+    "Bm25sPeer",
+    "TantivyPeer",
+    "make_peer",
+    "read_profiles",
+    "iter_jsonl_blocks",
+    "profile_text",
+]
 
 ENGINES = ("bm25s", "tantivy")
 LABEL_YEARS = 3
@@ -118,8 +127,9 @@ class Peer(Protocol):
 
     def fit(self, texts: Sequence[str]) -> Peer: ...
 
-    def search_many(self, queries: Sequence[str], k: int = 10,
-                    allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
+    def search_many(
+        self, queries: Sequence[str], k: int = 10, allowed: np.ndarray | None = None
+    ) -> list[list[tuple[int, float]]]:
         """Top ``k`` (row, score) per query, best first, only rows where ``allowed``."""
         ...
 
@@ -154,8 +164,9 @@ class Bm25sPeer:
         self.n_threads = n_threads
 
     def _tokenize(self, texts: Sequence[str], ids: bool) -> Any:
-        return self._bm25s.tokenize(list(texts), stopwords=self.stopwords, stemmer=self.stemmer,
-                                    return_ids=ids, show_progress=False)
+        return self._bm25s.tokenize(
+            list(texts), stopwords=self.stopwords, stemmer=self.stemmer, return_ids=ids, show_progress=False
+        )
 
     def fit(self, texts: Sequence[str]) -> Bm25sPeer:
         self.retriever = self._bm25s.BM25()
@@ -167,8 +178,9 @@ class Bm25sPeer:
         docs, scores = self.retriever.retrieve(tokens, k=fetch, show_progress=False, n_threads=self.n_threads)
         return docs, scores
 
-    def search_many(self, queries: Sequence[str], k: int = 10,
-                    allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
+    def search_many(
+        self, queries: Sequence[str], k: int = 10, allowed: np.ndarray | None = None
+    ) -> list[list[tuple[int, float]]]:
         tokens = self._tokenize(queries, False)
         out: list[list[tuple[int, float]]] = [[] for _ in queries]
         todo = list(range(len(queries)))
@@ -227,8 +239,9 @@ class TantivyPeer:
         rows = self.searcher.fast_field_values("row", [address for _score, address in hits])
         return [(int(r), float(score)) for r, (score, _address) in zip(rows, hits, strict=True)]
 
-    def search_many(self, queries: Sequence[str], k: int = 10,
-                    allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
+    def search_many(
+        self, queries: Sequence[str], k: int = 10, allowed: np.ndarray | None = None
+    ) -> list[list[tuple[int, float]]]:
         out = []
         first = _initial_fetch(k, self.n_docs, allowed)
         for text in queries:
@@ -253,8 +266,16 @@ def make_peer(name: str, **options: Any) -> Peer:
 
 
 # ---------------------------------------------------------------------------- whole-process batch
-def run_batch(engine: str, profiles: Path, requests: Path, out: Path, as_of: date | None, top_k: int,
-              block_size: int, n_threads: int) -> tuple[int, float]:
+def run_batch(
+    engine: str,
+    profiles: Path,
+    requests: Path,
+    out: Path,
+    as_of: date | None,
+    top_k: int,
+    block_size: int,
+    n_threads: int,
+) -> tuple[int, float]:
     """Load, index, answer every request, write CSV; return (requests, seconds)."""
     started = time.perf_counter()
     base = read_profiles(profiles, as_of)
@@ -269,8 +290,9 @@ def run_batch(engine: str, profiles: Path, requests: Path, out: Path, as_of: dat
             results = peer.search_many([str(r["text"]) for r in block], top_k, base.valid)
             for record, hits in zip(block, results, strict=True):
                 rid = record["id"]
-                writer.writerows((rid, rank, base.ids[row], round(score, 4))
-                                 for rank, (row, score) in enumerate(hits, start=1))
+                writer.writerows(
+                    (rid, rank, base.ids[row], round(score, 4)) for rank, (row, score) in enumerate(hits, start=1)
+                )
             n += len(block)
     return n, time.perf_counter() - started
 
@@ -288,10 +310,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--block-size", type=int, default=1024)
     p.add_argument("--threads", type=int, default=0, help="bm25s retrieval threads (0: one)")
     args = parser.parse_args(argv)
-    n, seconds = run_batch(args.engine, args.profiles, args.requests, args.out, args.as_of, args.top_k,
-                           args.block_size, args.threads)
-    print(f"{args.engine}: {n:,} requests in {seconds:.2f} s ({n / seconds:,.0f} requests/s) -> {args.out}",
-          file=sys.stderr)
+    n, seconds = run_batch(
+        args.engine, args.profiles, args.requests, args.out, args.as_of, args.top_k, args.block_size, args.threads
+    )
+    print(
+        f"{args.engine}: {n:,} requests in {seconds:.2f} s ({n / seconds:,.0f} requests/s) -> {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -48,8 +48,9 @@ WIDE_METRICS = {"ndcg@10": "nDCG@10", "mrr@10": "MRR@10", "recall@10": "recall@1
 BAR = {"all": 0.05, "fr": 0.03}  # nDCG@10 margin over the best peer (issue 2's quality bar)
 
 
-def peer_metrics(engine: str, profiles_path: Path, todo: pd.DataFrame, judgments: dict[str, dict[str, int]],
-                 as_of: date) -> tuple[pd.DataFrame, int, float]:
+def peer_metrics(
+    engine: str, profiles_path: Path, todo: pd.DataFrame, judgments: dict[str, dict[str, int]], as_of: date
+) -> tuple[pd.DataFrame, int, float]:
     """Per-request metrics of one peer; also the count of expired labels returned, and seconds."""
     base = read_profiles(profiles_path, as_of)
     started = time.perf_counter()
@@ -68,7 +69,7 @@ def our_expired(matcher, texts: list[str], filters: MatchFilters, valid_ids: set
     """Expired (or otherwise filtered-out) labels among our top 10 for ``texts``."""
     count = 0
     for start in range(0, len(texts), 256):
-        for result in matcher.search_many(texts[start:start + 256], filters, top_k=10):
+        for result in matcher.search_many(texts[start : start + 256], filters, top_k=10):
             count += sum(m.expert_id not in valid_ids for m in result.matches)
     return count
 
@@ -92,8 +93,10 @@ def with_deltas(table: pd.DataFrame, by: str | None) -> pd.DataFrame:
         table[f"Δndcg10 vs {engine}"] = np.nan
     slices = [None] if by is None else table.index.get_level_values(0).unique()
     for s in slices:
+
         def key(engine: str, s=s):
             return engine if s is None else (s, engine)
+
         if key(OURS) not in table.index:
             continue
         for engine in ENGINES:
@@ -124,13 +127,13 @@ def collection_paths(name: str) -> tuple[Path, Path, Path]:
 
 def available_collections() -> list[str]:
     """``dev`` then every folder of ``bench/collections`` with the three files, by name."""
-    found = sorted(d.name for d in COLLECTIONS_DIR.iterdir()
-                   if d.is_dir() and all(p.is_file() for p in collection_paths(d.name)))
+    found = sorted(
+        d.name for d in COLLECTIONS_DIR.iterdir() if d.is_dir() and all(p.is_file() for p in collection_paths(d.name))
+    )
     return [DEV, *found]
 
 
-def score(profiles_path: Path, requests_path: Path, qrels_path: Path, as_of: date,
-          engines: list[str]) -> Scored | None:
+def score(profiles_path: Path, requests_path: Path, qrels_path: Path, as_of: date, engines: list[str]) -> Scored | None:
     """Run every engine on one judged set (None when no judged request has a valid judged profile)."""
     filters = MatchFilters(as_of=as_of)
     profiles = load_profiles(profiles_path)
@@ -209,8 +212,9 @@ def wide_rows(name: str, frame: pd.DataFrame, engines: list[str], slices: bool) 
     return rows
 
 
-def run_collections(names: list[str], as_of: date, engines: list[str], per_request: Path | None,
-                    json_path: Path | None) -> int:
+def run_collections(
+    names: list[str], as_of: date, engines: list[str], per_request: Path | None, json_path: Path | None
+) -> int:
     """Score every named collection, then print one table with a row per collection (and the language and
     group slices of dev and of any collection whose requests carry a ``group``)."""
     rows: list[dict] = []
@@ -223,9 +227,14 @@ def run_collections(names: list[str], as_of: date, engines: list[str], per_reque
         if scored is None:
             print(f"{name}: no judged request has a valid judged profile, skipped", file=sys.stderr)
             continue
-        print(f"{name}: {scored.profiles} profiles ({scored.valid} valid), {scored.judged} judged requests of "
-              f"{scored.requests}; seconds " + ", ".join(f"{e}={t:.1f}" for e, t in scored.seconds.items())
-              + "; expired returned " + ", ".join(f"{e}={n}" for e, n in scored.expired.items()), flush=True)
+        print(
+            f"{name}: {scored.profiles} profiles ({scored.valid} valid), {scored.judged} judged requests of "
+            f"{scored.requests}; seconds "
+            + ", ".join(f"{e}={t:.1f}" for e, t in scored.seconds.items())
+            + "; expired returned "
+            + ", ".join(f"{e}={n}" for e, n in scored.expired.items()),
+            flush=True,
+        )
         rows += wide_rows(name, scored.frame, engines, slices=name == DEV or bool((scored.frame["group"] != "-").any()))
         frames.append(scored.frame.assign(collection=name))
         tables = {"overall": summarise(scored.frame, None), "by language": summarise(scored.frame, "language")}
@@ -233,17 +242,30 @@ def run_collections(names: list[str], as_of: date, engines: list[str], per_reque
         if name == DEV:
             dev_bar = (verdicts, scored.expired)
         summary[name] = {
-            "profiles": str(paths[0].relative_to(ROOT)), "requests": str(paths[1].relative_to(ROOT)),
-            "qrels": str(paths[2].relative_to(ROOT)), "profile_count": scored.profiles,
-            "valid_profiles": scored.valid, "judged_requests": scored.judged, "seconds": scored.seconds,
-            "expired_returned": scored.expired, "margins": verdicts,
+            "profiles": str(paths[0].relative_to(ROOT)),
+            "requests": str(paths[1].relative_to(ROOT)),
+            "qrels": str(paths[2].relative_to(ROOT)),
+            "profile_count": scored.profiles,
+            "valid_profiles": scored.valid,
+            "judged_requests": scored.judged,
+            "seconds": scored.seconds,
+            "expired_returned": scored.expired,
+            "margins": verdicts,
         }
     if not rows:
         return 1
     table = pd.DataFrame(rows).set_index("collection")
     print(f"\n== as of {as_of}: mean over judged requests (ours-best: our nDCG@10 minus the best peer's)")
-    with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 250,
-                           "display.max_columns", 30, "display.max_rows", 200):
+    with pd.option_context(
+        "display.float_format",
+        "{:.3f}".format,
+        "display.width",
+        250,
+        "display.max_columns",
+        30,
+        "display.max_rows",
+        200,
+    ):
         print(table.to_string(na_rep=""))
     if dev_bar is not None:
         print()
@@ -251,8 +273,12 @@ def run_collections(names: list[str], as_of: date, engines: list[str], per_reque
     if per_request:
         pd.concat(frames, ignore_index=True).to_csv(per_request, index=False)
     if json_path:
-        payload = {"as_of": as_of.isoformat(), "engines": engines, "collections": summary,
-                   "table": json.loads(table.reset_index().to_json(orient="records"))}
+        payload = {
+            "as_of": as_of.isoformat(),
+            "engines": engines,
+            "collections": summary,
+            "table": json.loads(table.reset_index().to_json(orient="records")),
+        }
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
@@ -263,9 +289,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profiles", type=Path, default=ROOT / "data" / "profiles.jsonl")
     parser.add_argument("--requests", type=Path, default=ROOT / "data" / "requests.jsonl")
     parser.add_argument("--qrels", type=Path, default=ROOT / "data" / "qrels.tsv")
-    parser.add_argument("--collections", nargs="+", default=None, metavar="NAME",
-                        help="score these collections ('all', 'dev', or folders of bench/collections) "
-                             "into one table, instead of --profiles/--requests/--qrels")
+    parser.add_argument(
+        "--collections",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="score these collections ('all', 'dev', or folders of bench/collections) "
+        "into one table, instead of --profiles/--requests/--qrels",
+    )
     parser.add_argument("--list-collections", action="store_true", help="print the collection names and exit")
     parser.add_argument("--which", action="store_true", help="print which matching/ package is scored and exit")
     parser.add_argument("--as-of", type=date.fromisoformat, default=None, help="label validity date (default today)")
@@ -295,16 +326,25 @@ def main(argv: list[str] | None = None) -> int:
     frame, expired, seconds = scored.frame, scored.expired, scored.seconds
     print(f"profiles: {args.profiles} ({scored.profiles}, {scored.valid} valid on {as_of})")
     print(f"requests: {args.requests} ({scored.judged} judged of {scored.requests}); qrels: {args.qrels}")
-    tables = {"overall": with_deltas(summarise(frame, None), None),
-              "by language": with_deltas(summarise(frame, "language"), "language"),
-              "by group": with_deltas(summarise(frame, "group"), "group")}
-    with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 200,
-                           "display.max_columns", 20, "display.max_rows", 200):
+    tables = {
+        "overall": with_deltas(summarise(frame, None), None),
+        "by language": with_deltas(summarise(frame, "language"), "language"),
+        "by group": with_deltas(summarise(frame, "group"), "group"),
+    }
+    with pd.option_context(
+        "display.float_format",
+        "{:.3f}".format,
+        "display.width",
+        200,
+        "display.max_columns",
+        20,
+        "display.max_rows",
+        200,
+    ):
         for title, table in tables.items():
             print(f"\n== {title}")
             print(table.to_string(na_rep=""))
-    print("\nexpired labels returned (top 10 of judged requests): "
-          + ", ".join(f"{e}={n}" for e, n in expired.items()))
+    print("\nexpired labels returned (top 10 of judged requests): " + ", ".join(f"{e}={n}" for e, n in expired.items()))
     print("seconds (index + judged requests): " + ", ".join(f"{e}={s:.2f}" for e, s in seconds.items()))
     verdicts = margins(tables, args.engines)
     print_bar(verdicts, expired)
@@ -312,13 +352,18 @@ def main(argv: list[str] | None = None) -> int:
         frame.to_csv(args.per_request, index=False)
     if args.json:
         payload = {
-            "profiles": str(args.profiles), "requests": str(args.requests), "qrels": str(args.qrels),
-            "as_of": as_of.isoformat(), "expired_returned": expired, "margins": verdicts,
+            "profiles": str(args.profiles),
+            "requests": str(args.requests),
+            "qrels": str(args.qrels),
+            "as_of": as_of.isoformat(),
+            "expired_returned": expired,
+            "margins": verdicts,
             "tables": {t: json.loads(tab.reset_index().to_json(orient="records")) for t, tab in tables.items()},
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -65,11 +65,25 @@ class Mode:
 
 
 MODES = {
-    "quick": Mode(inproc_sizes=[1000, 10000], batch_sizes=[10000], batch_requests=20000,
-                  backlogs=[2000, 20000], backlog_profiles=1000, repeat=3, queries=150,
-                  batch_repeat={"ours": 2, "bm25s": 2, "tantivy": 1}),
-    "full": Mode(inproc_sizes=[1000, 10000, 100000], batch_sizes=[1000, 10000, 100000], batch_requests=20000,
-                 backlogs=[100000, 1000000], backlog_profiles=10000, repeat=3, queries=300),
+    "quick": Mode(
+        inproc_sizes=[1000, 10000],
+        batch_sizes=[10000],
+        batch_requests=20000,
+        backlogs=[2000, 20000],
+        backlog_profiles=1000,
+        repeat=3,
+        queries=150,
+        batch_repeat={"ours": 2, "bm25s": 2, "tantivy": 1},
+    ),
+    "full": Mode(
+        inproc_sizes=[1000, 10000, 100000],
+        batch_sizes=[1000, 10000, 100000],
+        batch_requests=20000,
+        backlogs=[100000, 1000000],
+        backlog_profiles=10000,
+        repeat=3,
+        queries=300,
+    ),
 }
 
 
@@ -103,6 +117,7 @@ def inproc(engine: str, profiles: Path, requests: Path, n_queries: int, as_of: d
 
         def one(text: str) -> object:
             return peer.search_many([text], 10, base.valid)
+
     for text in texts[:10]:  # warm-up
         one(text)
     times = []
@@ -111,9 +126,13 @@ def inproc(engine: str, profiles: Path, requests: Path, n_queries: int, as_of: d
         one(text)
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    return {"load_s": loaded - started, "build_s": built - loaded,
-            "p50_ms": _percentile(times, 50), "p95_ms": _percentile(times, 95),
-            "rss_mb": psutil.Process().memory_info().rss / MiB}
+    return {
+        "load_s": loaded - started,
+        "build_s": built - loaded,
+        "p50_ms": _percentile(times, 50),
+        "p95_ms": _percentile(times, 95),
+        "rss_mb": psutil.Process().memory_info().rss / MiB,
+    }
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -173,32 +192,79 @@ def measure(cmd: list[str], interval: float = 0.1) -> dict[str, Any]:
         thread.join()
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
-    return {"wall_s": wall, "peak_pss_mb": peak / MiB, "max_rss_mb": usage.ru_maxrss / 1024,
-            "returncode": proc.returncode, "stdout": stdout.decode("utf-8", "replace"), "stderr": stderr}
+    return {
+        "wall_s": wall,
+        "peak_pss_mb": peak / MiB,
+        "max_rss_mb": usage.ru_maxrss / 1024,
+        "returncode": proc.returncode,
+        "stdout": stdout.decode("utf-8", "replace"),
+        "stderr": stderr,
+    }
 
 
 def run_inproc(engine: str, profiles: Path, requests: Path, n_queries: int, as_of: date) -> dict[str, Any]:
-    cmd = [PYTHON, str(BENCH / "run.py"), "_inproc", "--engine", engine, "--profiles", str(profiles),
-           "--requests", str(requests), "--queries", str(n_queries), "--as-of", as_of.isoformat()]
+    cmd = [
+        PYTHON,
+        str(BENCH / "run.py"),
+        "_inproc",
+        "--engine",
+        engine,
+        "--profiles",
+        str(profiles),
+        "--requests",
+        str(requests),
+        "--queries",
+        str(n_queries),
+        "--as-of",
+        as_of.isoformat(),
+    ]
     result = measure(cmd, interval=0.5)
     if result["returncode"] != 0:
         raise RuntimeError(f"{engine} in-process run failed:\n{result['stderr'][-3000:]}")
     return json.loads(result["stdout"].strip().splitlines()[-1])
 
 
-def batch_cmd(engine: str, profiles: Path, requests: Path, out: Path, as_of: date,
-              args: argparse.Namespace) -> list[str]:
+def batch_cmd(
+    engine: str, profiles: Path, requests: Path, out: Path, as_of: date, args: argparse.Namespace
+) -> list[str]:
     if engine == "ours":
-        cmd = [PYTHON, "-m", "matching", "batch", "--profiles", str(profiles), "--requests", str(requests),
-               "--out", str(out), "--quiet", "--as-of", as_of.isoformat()]
+        cmd = [
+            PYTHON,
+            "-m",
+            "matching",
+            "batch",
+            "--profiles",
+            str(profiles),
+            "--requests",
+            str(requests),
+            "--out",
+            str(out),
+            "--quiet",
+            "--as-of",
+            as_of.isoformat(),
+        ]
         return cmd + (["--workers", str(args.workers)] if args.workers else [])
-    cmd = [PYTHON, str(BENCH / "peers.py"), "batch", "--engine", engine, "--profiles", str(profiles),
-           "--requests", str(requests), "--out", str(out), "--as-of", as_of.isoformat()]
+    cmd = [
+        PYTHON,
+        str(BENCH / "peers.py"),
+        "batch",
+        "--engine",
+        engine,
+        "--profiles",
+        str(profiles),
+        "--requests",
+        str(requests),
+        "--out",
+        str(out),
+        "--as-of",
+        as_of.isoformat(),
+    ]
     return cmd + (["--threads", str(args.bm25s_threads)] if engine == "bm25s" else [])
 
 
-def run_batch(engine: str, profiles: Path, requests: Path, n_requests: int, as_of: date,
-              args: argparse.Namespace) -> dict[str, Any]:
+def run_batch(
+    engine: str, profiles: Path, requests: Path, n_requests: int, as_of: date, args: argparse.Namespace
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         out = Path(tmp) / f"{engine}.csv"
         result = measure(batch_cmd(engine, profiles, requests, out, as_of, args))
@@ -206,8 +272,13 @@ def run_batch(engine: str, profiles: Path, requests: Path, n_requests: int, as_o
             raise RuntimeError(f"{engine} batch failed:\n{result['stderr'][-3000:]}")
         with open(out, "rb") as fh:
             rows = sum(1 for _ in fh) - 1
-    return {"wall_s": result["wall_s"], "req_per_s": n_requests / result["wall_s"],
-            "peak_pss_mb": result["peak_pss_mb"], "max_rss_mb": result["max_rss_mb"], "rows": rows}
+    return {
+        "wall_s": result["wall_s"],
+        "req_per_s": n_requests / result["wall_s"],
+        "peak_pss_mb": result["peak_pss_mb"],
+        "max_rss_mb": result["max_rss_mb"],
+        "rows": rows,
+    }
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -234,8 +305,9 @@ def table(title: str, rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def comparison(title: str, results: dict[str, dict[int, dict]], metric: str, engines: list[str],
-               digits: int = 2) -> str:
+def comparison(
+    title: str, results: dict[str, dict[int, dict]], metric: str, engines: list[str], digits: int = 2
+) -> str:
     header = ["size", *engines] + [f"ours/{p}" for p in engines if p != "ours" and "ours" in engines]
     rows = []
     sizes = sorted({s for e in engines for s in results.get(e, {})})
@@ -290,8 +362,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
         path.write_text(json.dumps(results, indent=2))  # partial results survive an interrupted run
 
-    results: dict[str, Any] = {"mode": args.mode, "as_of": as_of.isoformat(), "seed": args.seed,
-                               "cpus": os.cpu_count(), "inproc": {}, "batch": {}, "backlog": {}}
+    results: dict[str, Any] = {
+        "mode": args.mode,
+        "as_of": as_of.isoformat(),
+        "seed": args.seed,
+        "cpus": os.cpu_count(),
+        "inproc": {},
+        "batch": {},
+        "backlog": {},
+    }
 
     sizes = sorted(set(mode.inproc_sizes) | set(mode.batch_sizes) | {mode.backlog_profiles})
     profiles = {n: synth_profiles(n, args.seed, args.source_profiles) for n in sizes}
@@ -308,8 +387,10 @@ def main(argv: list[str] | None = None) -> int:
                     runs.append(run_inproc(engine, profiles[size], query_file, mode.queries, as_of))
                 results["inproc"].setdefault(engine, {})[size] = median_of(runs)
                 r = results["inproc"][engine][size]
-                log(f"in-process {engine} @ {size:,}: build {r['build_s']:.2f} s, p50 {r['p50_ms']:.2f} ms, "
-                    f"p95 {r['p95_ms']:.2f} ms")
+                log(
+                    f"in-process {engine} @ {size:,}: build {r['build_s']:.2f} s, p50 {r['p50_ms']:.2f} ms, "
+                    f"p95 {r['p95_ms']:.2f} ms"
+                )
     if "batch" not in args.skip:
         n_req = mode.batch_requests
         for size in mode.batch_sizes:
@@ -318,15 +399,19 @@ def main(argv: list[str] | None = None) -> int:
                 runs = [run_batch(engine, profiles[size], requests[n_req], n_req, as_of, args) for _ in range(reps)]
                 results["batch"].setdefault(engine, {})[size] = median_of(runs)
                 r = results["batch"][engine][size]
-                log(f"batch {engine}: {n_req:,} requests × {size:,} profiles: {r['wall_s']:.2f} s, "
+                log(
+                    f"batch {engine}: {n_req:,} requests × {size:,} profiles: {r['wall_s']:.2f} s, "
                     f"{r['req_per_s']:,.0f} req/s, peak PSS {r['peak_pss_mb']:.0f} MiB, "
-                    f"max RSS {r['max_rss_mb']:.0f} MiB")
+                    f"max RSS {r['max_rss_mb']:.0f} MiB"
+                )
     if "backlog" not in args.skip and "ours" in engines:
         for n_req in mode.backlogs:
             r = run_batch("ours", profiles[mode.backlog_profiles], requests[n_req], n_req, as_of, args)
             results["backlog"][n_req] = r
-            log(f"backlog ours: {n_req:,} requests × {mode.backlog_profiles:,} profiles: {r['wall_s']:.1f} s, "
-                f"{r['req_per_s']:,.0f} req/s, peak PSS {r['peak_pss_mb']:.0f} MiB, max RSS {r['max_rss_mb']:.0f} MiB")
+            log(
+                f"backlog ours: {n_req:,} requests × {mode.backlog_profiles:,} profiles: {r['wall_s']:.1f} s, "
+                f"{r['req_per_s']:,.0f} req/s, peak PSS {r['peak_pss_mb']:.0f} MiB, max RSS {r['max_rss_mb']:.0f} MiB"
+            )
 
     report(results, engines, mode)
     path.write_text(json.dumps(results, indent=2))
@@ -343,16 +428,30 @@ def report(results: dict[str, Any], engines: list[str], mode: Mode) -> None:
         print(comparison("single query p95 (ms)", inproc, "p95_ms", engines))
     if batch:
         n = mode.batch_requests
-        print(comparison(f"whole-process batch of {n:,} requests: wall (s), by profile count", batch, "wall_s",
-                         engines))
+        print(
+            comparison(f"whole-process batch of {n:,} requests: wall (s), by profile count", batch, "wall_s", engines)
+        )
         print(comparison("whole-process batch: requests/s", batch, "req_per_s", engines, 0))
         print(comparison("whole-process batch: peak PSS of the process tree (MiB)", batch, "peak_pss_mb", engines, 0))
         print(comparison("whole-process batch: max RSS of one process (MiB)", batch, "max_rss_mb", engines, 0))
     if backlog:
-        rows = [[f"{n:,}", _fmt(r["wall_s"], 1), _fmt(r["req_per_s"], 0), _fmt(r["peak_pss_mb"], 0),
-                 _fmt(r["max_rss_mb"], 0)] for n, r in sorted(backlog.items())]
-        print(table(f"backlog scaling, ours, {mode.backlog_profiles:,} profiles", rows,
-                    ["requests", "wall s", "req/s", "peak PSS MiB", "max RSS MiB"]))
+        rows = [
+            [
+                f"{n:,}",
+                _fmt(r["wall_s"], 1),
+                _fmt(r["req_per_s"], 0),
+                _fmt(r["peak_pss_mb"], 0),
+                _fmt(r["max_rss_mb"], 0),
+            ]
+            for n, r in sorted(backlog.items())
+        ]
+        print(
+            table(
+                f"backlog scaling, ours, {mode.backlog_profiles:,} profiles",
+                rows,
+                ["requests", "wall s", "req/s", "peak PSS MiB", "max RSS MiB"],
+            )
+        )
     checks = []
     ours_b, bm = batch.get("ours", {}).get(10000), batch.get("bm25s", {}).get(10000)
     if ours_b and bm:
@@ -371,8 +470,12 @@ def report(results: dict[str, Any], engines: list[str], mode: Mode) -> None:
         peaks = [r["peak_pss_mb"] for _, r in sorted(backlog.items())]
         checks.append((f"backlog peak PSS max {max(peaks):.0f} MiB (< 1024)", max(peaks) < 1024))
         growth = peaks[-1] / peaks[0]
-        checks.append((f"backlog peak PSS {min(backlog):,} -> {max(backlog):,} requests: ×{growth:.2f} (flat: <= 1.15)",
-                       growth <= 1.15))
+        checks.append(
+            (
+                f"backlog peak PSS {min(backlog):,} -> {max(backlog):,} requests: ×{growth:.2f} (flat: <= 1.15)",
+                growth <= 1.15,
+            )
+        )
     if checks:
         print("\n== targets (issue 5)")
         for text, ok in checks:

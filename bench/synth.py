@@ -60,12 +60,12 @@ def typo(word: str, rng: random.Random) -> str:
     i = rng.randrange(1, len(word) - 1)
     kind = rng.randrange(4)
     if kind == 0:
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     if kind == 1:
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if kind == 2:
         return word[:i] + word[i] + word[i:]
-    return word[:i] + rng.choice(_LETTERS) + word[i + 1:]
+    return word[:i] + rng.choice(_LETTERS) + word[i + 1 :]
 
 
 def add_typos(text: str, rate: float, rng: random.Random) -> str:
@@ -106,7 +106,7 @@ def iter_profiles(sources: list[dict[str, Any]], n: int, seed: int) -> Iterator[
         title = src["title"]
         if rng.random() < 0.3 and j != i:
             a, b = title_words[i], title_words[j]
-            title = " ".join(a[:max(2, len(a) // 2)] + b[len(b) // 2:])
+            title = " ".join(a[: max(2, len(a) // 2)] + b[len(b) // 2 :])
         holder_src = sources[rng.randrange(len(sources))]
         days = rng.randint(-60, 60)
         start = date.fromisoformat(src["label_start"][:10]) + timedelta(days=days)

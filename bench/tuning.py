@@ -79,8 +79,11 @@ def speed(args: argparse.Namespace) -> None:
             started = time.perf_counter()
             run_batch(synthetic, backlog, io.StringIO(), filters, workers=1, progress=False)
             seconds.append(time.perf_counter() - started)
-        print(f"{text or '(defaults)':40s} nDCG@10 {summary['ndcg@10'].iloc[0]:.3f}  "
-              f"10,000 x 10,000 in one process: {min(seconds):.2f} s", flush=True)
+        print(
+            f"{text or '(defaults)':40s} nDCG@10 {summary['ndcg@10'].iloc[0]:.3f}  "
+            f"10,000 x 10,000 in one process: {min(seconds):.2f} s",
+            flush=True,
+        )
 
 
 def growth(args: argparse.Namespace) -> None:

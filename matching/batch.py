@@ -51,15 +51,17 @@ class BatchSummary:
         return self.requests / self.seconds if self.seconds > 0 else float("inf")
 
     def __str__(self) -> str:
-        return (f"{self.requests:,} requests, {self.rows:,} result rows in {self.seconds:.2f} s "
-                f"({self.requests_per_second:,.0f} requests/s)")
+        return (
+            f"{self.requests:,} requests, {self.rows:,} result rows in {self.seconds:.2f} s "
+            f"({self.requests_per_second:,.0f} requests/s)"
+        )
 
 
-def match_block(matcher: Matcher, requests: list[dict[str, Any]], filters: MatchFilters,
-                top_k: int) -> list[tuple]:
+def match_block(matcher: Matcher, requests: list[dict[str, Any]], filters: MatchFilters, top_k: int) -> list[tuple]:
     """Result rows (see :data:`BATCH_COLUMNS`) for one block of validated requests."""
-    results = matcher.search_many([r["text"] for r in requests], filters, top_k,
-                                  [r.get("language") or None for r in requests])
+    results = matcher.search_many(
+        [r["text"] for r in requests], filters, top_k, [r.get("language") or None for r in requests]
+    )
     index = matcher.index
     titles = index.profiles_["title"].to_numpy()
     out = []
@@ -71,13 +73,30 @@ def match_block(matcher: Matcher, requests: list[dict[str, Any]], filters: Match
         holders = index.holders_[rows].tolist()
         language = result.language.code
         for m, score, holder, title in zip(result.matches, scores, holders, titles[rows].tolist(), strict=True):
-            out.append((request["id"], m.rank, m.expert_id, score, holder, title, language,
-                        [t.label() for t in m.matched_terms]))
+            out.append(
+                (
+                    request["id"],
+                    m.rank,
+                    m.expert_id,
+                    score,
+                    holder,
+                    title,
+                    language,
+                    [t.label() for t in m.matched_terms],
+                )
+            )
     return out
 
 
-def batch_rows(matcher: Matcher, requests: str | Path | bytes, filters: MatchFilters | None = None, top_k: int = 10,
-               block_size: int = 1024, name: str | None = None, sheet: str | None = None) -> tuple[int, list[tuple]]:
+def batch_rows(
+    matcher: Matcher,
+    requests: str | Path | bytes,
+    filters: MatchFilters | None = None,
+    top_k: int = 10,
+    block_size: int = 1024,
+    name: str | None = None,
+    sheet: str | None = None,
+) -> tuple[int, list[tuple]]:
     """``(requests read, result rows)`` for every request of ``requests``, in memory, in this
     process (for a small upload answered as JSON). Rows as :func:`match_block` returns them.
     Raises :class:`matching.DataError` on bad input."""
@@ -109,8 +128,9 @@ def _work(block: list[dict[str, Any]]) -> tuple[int, int, Any]:
     return len(block), n_rows, buffer.getvalue()
 
 
-def _results(blocks: Iterable[list[dict]], matcher: Matcher, filters: MatchFilters, top_k: int,
-             workers: int, fmt: str) -> Iterator[tuple[int, int, Any]]:
+def _results(
+    blocks: Iterable[list[dict]], matcher: Matcher, filters: MatchFilters, top_k: int, workers: int, fmt: str
+) -> Iterator[tuple[int, int, Any]]:
     global _WORKER_STATE
     _WORKER_STATE = (matcher, filters, top_k, fmt)
     matcher.prepare(filters)  # builds the filtered inverted index once, shared by forked workers
@@ -174,10 +194,19 @@ def write_rows(fh: IO[str], rows: Iterable[tuple], fmt: str, header: bool = True
     return n
 
 
-def run_batch(matcher: Matcher, requests: str | Path | bytes, out: str | Path | IO[str] | IO[bytes],
-              filters: MatchFilters | None = None, top_k: int = 10, block_size: int = 1024,
-              workers: int | None = None, progress: bool = True, fmt: str | None = None,
-              name: str | None = None, sheet: str | None = None) -> BatchSummary:
+def run_batch(
+    matcher: Matcher,
+    requests: str | Path | bytes,
+    out: str | Path | IO[str] | IO[bytes],
+    filters: MatchFilters | None = None,
+    top_k: int = 10,
+    block_size: int = 1024,
+    workers: int | None = None,
+    progress: bool = True,
+    fmt: str | None = None,
+    name: str | None = None,
+    sheet: str | None = None,
+) -> BatchSummary:
     """Match every request of ``requests`` (path or bytes; CSV, JSON Lines or .xlsx, ``sheet``
     naming the worksheet) and write the results to ``out``.
 
@@ -253,8 +282,10 @@ def run_batch(matcher: Matcher, requests: str | Path | bytes, out: str | Path | 
 
 def _options_fr(filters: MatchFilters) -> dict[str, str]:
     """The run's filters, for the summary sheet (French, as the staff read it)."""
-    options = {"Labels valides au": filters.as_of_date().strftime("%d/%m/%Y"),
-               "Labels expirés inclus": "oui" if filters.include_expired else "non"}
+    options = {
+        "Labels valides au": filters.as_of_date().strftime("%d/%m/%Y"),
+        "Labels expirés inclus": "oui" if filters.include_expired else "non",
+    }
     for field in FILTER_FIELDS:
         values = getattr(filters, field.name)
         if field.label_fr is not None and values:

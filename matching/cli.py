@@ -47,14 +47,21 @@ def _cmd_match(args: argparse.Namespace) -> int:
     profiles = matcher.index.profiles_
     if args.json:
         payload = {
-            "language": result.language.code, "language_confidence": result.language.confidence,
-            "results": [{
-                "rank": m.rank, "expert_id": m.expert_id, "score": round(m.score, 4),
-                "holder": profiles.at[m.row, "holder"], "title": profiles.at[m.row, "title"],
-                "domains": list(profiles.at[m.row, "domains"]),
-                "label_end": profiles.at[m.row, "label_end"].date().isoformat(),
-                "matched_terms": [t.label() for t in m.matched_terms],
-            } for m in result.matches],
+            "language": result.language.code,
+            "language_confidence": result.language.confidence,
+            "results": [
+                {
+                    "rank": m.rank,
+                    "expert_id": m.expert_id,
+                    "score": round(m.score, 4),
+                    "holder": profiles.at[m.row, "holder"],
+                    "title": profiles.at[m.row, "title"],
+                    "domains": list(profiles.at[m.row, "domains"]),
+                    "label_end": profiles.at[m.row, "label_end"].date().isoformat(),
+                    "matched_terms": [t.label() for t in m.matched_terms],
+                }
+                for m in result.matches
+            ],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return 0
@@ -64,8 +71,10 @@ def _cmd_match(args: argparse.Namespace) -> int:
     for m in result.matches:
         p = profiles.iloc[m.row]
         print(f"{m.rank:>2}. {m.score:.3f}  {m.expert_id}  {p['title']}")
-        print(f"    {p['holder']} ({p['holder_type']}, {p['region']}) · {', '.join(p['domains'])} · "
-              f"label until {p['label_end'].date().isoformat()}")
+        print(
+            f"    {p['holder']} ({p['holder_type']}, {p['region']}) · {', '.join(p['domains'])} · "
+            f"label until {p['label_end'].date().isoformat()}"
+        )
         print(f"    matched: {', '.join(t.label() for t in m.matched_terms)}")
     return 0
 
@@ -74,8 +83,17 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     from matching.batch import run_batch
 
     matcher = _matcher(args)
-    summary = run_batch(matcher, args.requests, args.out, _filters(args), top_k=args.top_k,
-                        block_size=args.block_size, workers=args.workers, progress=not args.quiet, sheet=args.sheet)
+    summary = run_batch(
+        matcher,
+        args.requests,
+        args.out,
+        _filters(args),
+        top_k=args.top_k,
+        block_size=args.block_size,
+        workers=args.workers,
+        progress=not args.quiet,
+        sheet=args.sheet,
+    )
     _log(f"{summary} -> {args.out}")
     return 0
 
@@ -107,16 +125,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser, index_default: str | None) -> None:
-        p.add_argument("--profiles", type=Path, default=data_path("profiles.jsonl"),
-                       help="profiles file, JSON Lines, CSV or .xlsx (default: the bundled profiles)")
+        p.add_argument(
+            "--profiles",
+            type=Path,
+            default=data_path("profiles.jsonl"),
+            help="profiles file, JSON Lines, CSV or .xlsx (default: the bundled profiles)",
+        )
         p.add_argument("--as-of", type=_date, default=None, help="label validity date (default: today)")
         p.add_argument("--include-expired", action="store_true", help="also return expired labels")
         for field in FILTER_FIELDS:  # the list filters, described once (matching.retrieval.filters)
-            p.add_argument(field.option, action="append", dest=field.name, metavar=field.metavar,
-                           help=f"keep profiles with one of these: {field.description} (repeatable)")
-        p.add_argument("--index-dir", default=index_default,
-                       help="folder of the saved index, reused while profiles are unchanged"
-                            + (f" (default: {index_default})" if index_default else " (default: build in memory)"))
+            p.add_argument(
+                field.option,
+                action="append",
+                dest=field.name,
+                metavar=field.metavar,
+                help=f"keep profiles with one of these: {field.description} (repeatable)",
+            )
+        p.add_argument(
+            "--index-dir",
+            default=index_default,
+            help="folder of the saved index, reused while profiles are unchanged"
+            + (f" (default: {index_default})" if index_default else " (default: build in memory)"),
+        )
 
     p = sub.add_parser("match", help="rank profiles for one request")
     p.add_argument("text", help="the request text")
@@ -129,8 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("batch", help="match a backlog of requests into a CSV, JSON Lines or Excel file")
     p.add_argument("--requests", required=True, type=Path, help="requests file: CSV, JSON Lines or .xlsx")
     p.add_argument("--sheet", default=None, help="worksheet of an .xlsx requests file (default: the first)")
-    p.add_argument("--out", required=True, type=Path,
-                   help="output file: .csv, .jsonl (JSON Lines) or .xlsx (a workbook with a summary)")
+    p.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="output file: .csv, .jsonl (JSON Lines) or .xlsx (a workbook with a summary)",
+    )
     p.add_argument("--top-k", type=int, default=10)
     p.add_argument("--block-size", type=int, default=1024, help="requests scored together")
     p.add_argument("--workers", type=int, default=None, help="processes (default: usable cores, at most 4)")

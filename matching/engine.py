@@ -23,9 +23,17 @@ def lexicon_files() -> dict[str, Path]:
     return {name: path for name, path in files.items() if path.exists()}
 
 
-def build_matcher(profiles: pd.DataFrame, *, use_glossary: bool = True, use_thesaurus: bool = True,
-                  use_expansion: bool = True, use_domain_prior: bool = True, query_options: dict | None = None,
-                  index_options: dict | None = None, **matcher_options) -> Matcher:
+def build_matcher(
+    profiles: pd.DataFrame,
+    *,
+    use_glossary: bool = True,
+    use_thesaurus: bool = True,
+    use_expansion: bool = True,
+    use_domain_prior: bool = True,
+    query_options: dict | None = None,
+    index_options: dict | None = None,
+    **matcher_options,
+) -> Matcher:
     """Fit the index, the query analyser and the domain prior on ``profiles``.
 
     Parameters

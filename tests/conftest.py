@@ -64,8 +64,13 @@ def _build_once(frame, **options) -> Matcher:
 
 
 def _settings(directory: Path, profiles: Path, index: Path | None, **overrides) -> Settings:
-    values = {"db_path": directory / "var" / "expe.db", "profiles_path": profiles, "index_dir": index,
-              "api_key": WRITE_KEY, **overrides}
+    values = {
+        "db_path": directory / "var" / "expe.db",
+        "profiles_path": profiles,
+        "index_dir": index,
+        "api_key": WRITE_KEY,
+        **overrides,
+    }
     return Settings(**values)
 
 
@@ -73,6 +78,7 @@ def _settings(directory: Path, profiles: Path, index: Path | None, **overrides) 
 def make_settings(tmp_path: Path, profiles_file: Path, index_dir: Path | None) -> Callable[..., Settings]:
     def make(**overrides) -> Settings:
         return _settings(tmp_path, profiles_file, index_dir, **overrides)
+
     return make
 
 

@@ -81,8 +81,10 @@ DemandDep = Annotated[tuple[pd.DataFrame, str | None], Depends(get_demand)]
 
 def _domain_rows(table: pd.DataFrame) -> list[DomainRow]:
     labels = {d.code: d.label for d in taxonomy()}
-    return [DomainRow(code=code, label=labels.get(code, code), counts=row.tolist(), total=int(row.sum()))
-            for code, row in table.iterrows()]
+    return [
+        DomainRow(code=code, label=labels.get(code, code), counts=row.tolist(), total=int(row.sum()))
+        for code, row in table.iterrows()
+    ]
 
 
 @router.get("/coverage", response_model=CoverageOut, summary="Expertise by domain × region, label calendar, countries")
@@ -101,9 +103,14 @@ def get_coverage(
     calendar = coverage.label_calendar(profiles, as_of, months).reset_index()
     countries = coverage.country_demand(profiles, requests, as_of, max_profiles).reset_index()
     return CoverageOut(
-        as_of=as_of, profiles=len(profiles), regions=list(table.columns), domains=_domain_rows(table),
-        labels=LabelsOut(**{k: int(v) for k, v in status.items()},
-                         calendar=calendar[["month", "expiring", "still_valid"]].to_dict("records")),
+        as_of=as_of,
+        profiles=len(profiles),
+        regions=list(table.columns),
+        domains=_domain_rows(table),
+        labels=LabelsOut(
+            **{k: int(v) for k, v in status.items()},
+            calendar=calendar[["month", "expiring", "still_valid"]].to_dict("records"),
+        ),
         countries=countries.rename(columns={"country": "code"}).to_dict("records"),
         demand_source=source,
     )

@@ -27,8 +27,10 @@ router = APIRouter(prefix="/experts", tags=["experts"], dependencies=[ReadAccess
 IdPath = Annotated[str, Path(min_length=1, max_length=200, description="Expert profile id", examples=["EXP-0001"])]
 Codes = Annotated[list[str], Query(max_length=50)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No such (active) profile"}}
-WRITE_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key"},
-                503: {"model": ErrorOut, "description": "Writes disabled: no EXPE_API_KEY configured"}}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Missing or wrong X-API-Key"},
+    503: {"model": ErrorOut, "description": "Writes disabled: no EXPE_API_KEY configured"},
+}
 
 
 def _out(profile: dict[str, Any]) -> dict[str, Any]:
@@ -57,34 +59,54 @@ def get_expert(expert_id: IdPath, store: StoreDep) -> ExpertOut:
     return ExpertOut(**_out(store.get(expert_id)))
 
 
-@router.get("/{expert_id}/history", response_model=list[HistoryEntry], responses=NOT_FOUND,
-            summary="Every recorded change to a profile, withdrawals included")
+@router.get(
+    "/{expert_id}/history",
+    response_model=list[HistoryEntry],
+    responses=NOT_FOUND,
+    summary="Every recorded change to a profile, withdrawals included",
+)
 def expert_history(expert_id: IdPath, store: StoreDep) -> list[HistoryEntry]:
     return [HistoryEntry(**h) for h in store.history(expert_id)]
 
 
-@router.post("", response_model=ExpertOut, status_code=status.HTTP_201_CREATED, dependencies=[WriteAccess],
-             responses={**WRITE_ERRORS, 409: {"model": ProblemsOut, "description": "Id already used"}},
-             summary="Add a labelled profile")
+@router.post(
+    "",
+    response_model=ExpertOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[WriteAccess],
+    responses={**WRITE_ERRORS, 409: {"model": ProblemsOut, "description": "Id already used"}},
+    summary="Add a labelled profile",
+)
 def create_expert(body: ExpertCreate, store: StoreDep, live: LiveDep) -> ExpertOut:
     profile = store.create({"id": body.id, **body.record()})
     live.refresh()
     return ExpertOut(**_out(profile))
 
 
-@router.put("/{expert_id}", response_model=ExpertOut, dependencies=[WriteAccess],
-            responses={**WRITE_ERRORS, **NOT_FOUND}, summary="Replace a profile's content")
+@router.put(
+    "/{expert_id}",
+    response_model=ExpertOut,
+    dependencies=[WriteAccess],
+    responses={**WRITE_ERRORS, **NOT_FOUND},
+    summary="Replace a profile's content",
+)
 def update_expert(expert_id: IdPath, body: ExpertFields, store: StoreDep, live: LiveDep) -> ExpertOut:
     profile = store.update(expert_id, body.record())
     live.refresh()
     return ExpertOut(**_out(profile))
 
 
-@router.delete("/{expert_id}", response_model=WithdrawnOut, dependencies=[WriteAccess],
-               responses={**WRITE_ERRORS, **NOT_FOUND, 409: {"model": ErrorOut, "description": "Already withdrawn"}},
-               summary="Withdraw a label (kept in the history, not erased)")
+@router.delete(
+    "/{expert_id}",
+    response_model=WithdrawnOut,
+    dependencies=[WriteAccess],
+    responses={**WRITE_ERRORS, **NOT_FOUND, 409: {"model": ErrorOut, "description": "Already withdrawn"}},
+    summary="Withdraw a label (kept in the history, not erased)",
+)
 def withdraw_expert(
-    expert_id: IdPath, store: StoreDep, live: LiveDep,
+    expert_id: IdPath,
+    store: StoreDep,
+    live: LiveDep,
     reason: Annotated[str, Query(max_length=500, description="Why it is withdrawn")] = "",
 ) -> WithdrawnOut:
     profile = store.withdraw(expert_id, reason)

@@ -21,7 +21,13 @@ def health(live: LiveDep, store: StoreDep) -> HealthOut:
         valid = int(snapshot.matcher.index.valid_mask(np.datetime64(date.today(), "D")).sum())
     counts = store.counts()
     return HealthOut(
-        status="degraded" if live.last_error else "ok", profiles=snapshot.n_profiles, valid_labels=valid,
-        withdrawn=counts["withdrawn"], index_built_at=snapshot.built_at, index_revision=snapshot.revision,
-        store_revision=store.revision(), rebuilding=live.rebuilding, last_rebuild_error=live.last_error,
+        status="degraded" if live.last_error else "ok",
+        profiles=snapshot.n_profiles,
+        valid_labels=valid,
+        withdrawn=counts["withdrawn"],
+        index_built_at=snapshot.built_at,
+        index_revision=snapshot.revision,
+        store_revision=store.revision(),
+        rebuilding=live.rebuilding,
+        last_rebuild_error=live.last_error,
     )

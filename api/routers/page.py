@@ -38,8 +38,13 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 
 MAX_RESULTS = 50
-VIA_FR = {"glossary": "traduction", "thesaurus": "expression courante", "typo": "orthographe corrigée",
-          "cognate": "mot apparenté", "request": "mot de la demande"}
+VIA_FR = {
+    "glossary": "traduction",
+    "thesaurus": "expression courante",
+    "typo": "orthographe corrigée",
+    "cognate": "mot apparenté",
+    "request": "mot de la demande",
+}
 STATUS_FR = LABEL_STATUS_FR
 
 
@@ -76,9 +81,10 @@ class SearchForm:
         if not self.texte.strip():
             out.append("Le texte de la demande est vide : collez la demande de coopération, puis lancez la recherche.")
         elif len(self.texte) > MAX_TEXT_CHARS:
-            out.append(f"La demande est trop longue : {len(self.texte):,} caractères pour une limite de "
-                       f"{MAX_TEXT_CHARS:,}. Raccourcissez-la en gardant l'objet et le besoin précis."
-                       .replace(",", "\u202f"))
+            out.append(
+                f"La demande est trop longue : {len(self.texte):,} caractères pour une limite de "
+                f"{MAX_TEXT_CHARS:,}. Raccourcissez-la en gardant l'objet et le besoin précis.".replace(",", "\u202f")
+            )
         if self.top_k() is None:
             out.append(f"Le nombre de résultats doit être un nombre entier entre 1 et {MAX_RESULTS}.")
         return out
@@ -94,9 +100,16 @@ class SearchForm:
         return [c.upper() for c in re.split(r"[\s,;]+", self.pays) if c]
 
     def query(self) -> SearchQuery:
-        return SearchQuery(text=self.texte, top_k=self.top_k() or 10, domains=self.domaines, languages=self.langues,
-                           countries=self.countries(), regions=[self.region] if self.region else [],
-                           holder_types=[self.type] if self.type else [], include_expired=self.expires)
+        return SearchQuery(
+            text=self.texte,
+            top_k=self.top_k() or 10,
+            domains=self.domaines,
+            languages=self.langues,
+            countries=self.countries(),
+            regions=[self.region] if self.region else [],
+            holder_types=[self.type] if self.type else [],
+            include_expired=self.expires,
+        )
 
 
 def search_form(
@@ -116,14 +129,24 @@ FormDep = Annotated[SearchForm, Depends(search_form)]
 
 
 def _context(snapshot, form: SearchForm, **extra: Any) -> dict[str, Any]:
-    languages = sorted(snapshot.matcher.index.languages_ if snapshot.matcher is not None else ["fr"],
-                       key=lambda c: LANGUAGE_NAMES_FR.get(c, c))
+    languages = sorted(
+        snapshot.matcher.index.languages_ if snapshot.matcher is not None else ["fr"],
+        key=lambda c: LANGUAGE_NAMES_FR.get(c, c),
+    )
     return {
-        "form": form, "domains": domains(), "regions": REGIONS, "holder_types": HOLDER_TYPE_LABELS_FR,
-        "languages": [(c, language_name_fr(c)) for c in languages], "max_chars": MAX_TEXT_CHARS,
+        "form": form,
+        "domains": domains(),
+        "regions": REGIONS,
+        "holder_types": HOLDER_TYPE_LABELS_FR,
+        "languages": [(c, language_name_fr(c)) for c in languages],
+        "max_chars": MAX_TEXT_CHARS,
         "max_chars_fr": f"{MAX_TEXT_CHARS:,}".replace(",", "\u202f"),
-        "max_results": MAX_RESULTS, "via_fr": VIA_FR, "status_fr": STATUS_FR, "n_profiles": snapshot.n_profiles,
-        "domain_labels": {d.code: d.label for d in domains()}, **extra,
+        "max_results": MAX_RESULTS,
+        "via_fr": VIA_FR,
+        "status_fr": STATUS_FR,
+        "n_profiles": snapshot.n_profiles,
+        "domain_labels": {d.code: d.label for d in domains()},
+        **extra,
     }
 
 
@@ -136,13 +159,19 @@ def home(request: Request, snapshot: SnapshotDep) -> HTMLResponse:
 def search(request: Request, snapshot: SnapshotDep, form: FormDep) -> HTMLResponse:
     errors = form.errors()
     if errors:
-        return templates.TemplateResponse(request, "index.html", _context(snapshot, form, errors=errors),
-                                          status_code=422)
+        return templates.TemplateResponse(
+            request, "index.html", _context(snapshot, form, errors=errors), status_code=422
+        )
     outcome = run_search(snapshot.matcher, form.query(), highlights=True)
-    context = _context(snapshot, form, outcome=outcome, request_segments=request_segments(outcome.text,
-                                                                                            outcome.results),
-                       language_name=language_name_fr(outcome.language.code),
-                       notice=language_notice(outcome.language, french=True), searched=True)
+    context = _context(
+        snapshot,
+        form,
+        outcome=outcome,
+        request_segments=request_segments(outcome.text, outcome.results),
+        language_name=language_name_fr(outcome.language.code),
+        notice=language_notice(outcome.language, french=True),
+        searched=True,
+    )
     return templates.TemplateResponse(request, "index.html", context)
 
 
@@ -150,13 +179,37 @@ def results_csv(outcome: SearchOutcome) -> bytes:
     """The results as CSV for Excel in France: UTF-8 with BOM, ';' separators."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["rang", "identifiant", "score", "porteur", "type", "region", "titre", "domaines",
-                     "fin_du_label", "statut_du_label", "termes_correspondants"])
+    writer.writerow(
+        [
+            "rang",
+            "identifiant",
+            "score",
+            "porteur",
+            "type",
+            "region",
+            "titre",
+            "domaines",
+            "fin_du_label",
+            "statut_du_label",
+            "termes_correspondants",
+        ]
+    )
     for r in outcome.results:
-        writer.writerow([r.rank, r.expert_id, f"{r.score:.4f}".replace(".", ","), r.holder,
-                         HOLDER_TYPE_LABELS_FR.get(r.holder_type, r.holder_type), r.region, r.title,
-                         ", ".join(r.domains), r.label_end.isoformat(), STATUS_FR[r.label_status],
-                         " ; ".join(t.label for t in r.matched_terms)])
+        writer.writerow(
+            [
+                r.rank,
+                r.expert_id,
+                f"{r.score:.4f}".replace(".", ","),
+                r.holder,
+                HOLDER_TYPE_LABELS_FR.get(r.holder_type, r.holder_type),
+                r.region,
+                r.title,
+                ", ".join(r.domains),
+                r.label_end.isoformat(),
+                STATUS_FR[r.label_status],
+                " ; ".join(t.label for t in r.matched_terms),
+            ]
+        )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -164,12 +217,16 @@ def results_csv(outcome: SearchOutcome) -> bytes:
 def export_csv(request: Request, snapshot: SnapshotDep, form: FormDep) -> Response:
     errors = form.errors()
     if errors:
-        return templates.TemplateResponse(request, "index.html", _context(snapshot, form, errors=errors),
-                                          status_code=422)
+        return templates.TemplateResponse(
+            request, "index.html", _context(snapshot, form, errors=errors), status_code=422
+        )
     outcome = run_search(snapshot.matcher, form.query())
     name = f"expe-ct-resultats-{date.today().isoformat()}.csv"
-    return Response(results_csv(outcome), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        results_csv(outcome),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.post("/traitement", dependencies=[PageAccess])
@@ -205,8 +262,18 @@ def process_file(
         out: io.BytesIO | io.StringIO = io.BytesIO() if fmt == "xlsx" else io.StringIO()
         assert snapshot.matcher is not None  # else errors is not empty
         try:
-            run_batch(snapshot.matcher, data, out, MatchFilters(as_of=date.today()), top_k=form.top_k() or 10,
-                      workers=1, progress=False, fmt=fmt, name=name, sheet=feuille.strip() or None)
+            run_batch(
+                snapshot.matcher,
+                data,
+                out,
+                MatchFilters(as_of=date.today()),
+                top_k=form.top_k() or 10,
+                workers=1,
+                progress=False,
+                fmt=fmt,
+                name=name,
+                sheet=feuille.strip() or None,
+            )
         except DataError as exc:
             errors = [problem_fr(p) for p in exc.problems[:20]]
             if len(exc.problems) > 20:
@@ -214,15 +281,22 @@ def process_file(
         else:
             stem = f"expe-ct-resultats-{date.today().isoformat()}"
             if fmt == "xlsx":
-                return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE,
-                                headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'})
+                return Response(
+                    out.getvalue(),
+                    media_type=XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
+                )
             assert isinstance(out, io.StringIO)
-            return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
+            return Response(
+                ("\ufeff" + out.getvalue()).encode("utf-8"),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
+            )
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"erreurs": errors}, status_code=422)
-    return templates.TemplateResponse(request, "index.html", _context(snapshot, SearchForm(), file_errors=errors),
-                                      status_code=422)
+    return templates.TemplateResponse(
+        request, "index.html", _context(snapshot, SearchForm(), file_errors=errors), status_code=422
+    )
 
 
 @router.get("/profils/{expert_id}", response_class=HTMLResponse, dependencies=[PageAccess])
@@ -234,10 +308,14 @@ def profile_page(request: Request, expert_id: str, store: StoreDep) -> HTMLRespo
             message = f"Le label du profil « {expert_id} » a été retiré le {_date_fr(exc.withdrawn_at[:10])}."
         else:
             message = f"Aucun profil d'expertise ne porte l'identifiant « {expert_id[:200]} »."
-        return templates.TemplateResponse(request, "erreur.html", {"title": "Profil introuvable", "message": message},
-                                          status_code=404)
-    context = {"p": profile, "status_fr": STATUS_FR,
-               "languages_fr": [language_name_fr(c) for c in profile["languages"]]}
+        return templates.TemplateResponse(
+            request, "erreur.html", {"title": "Profil introuvable", "message": message}, status_code=404
+        )
+    context = {
+        "p": profile,
+        "status_fr": STATUS_FR,
+        "languages_fr": [language_name_fr(c) for c in profile["languages"]],
+    }
     return templates.TemplateResponse(request, "profil.html", context)
 
 
@@ -249,8 +327,9 @@ def login_form(request: Request) -> HTMLResponse:
 @router.post("/connexion", response_class=HTMLResponse)
 def login(request: Request, settings: SettingsDep, cle: Annotated[str, Form(max_length=500)] = "") -> Response:
     if not read_allowed(settings, cle):
-        return templates.TemplateResponse(request, "connexion.html", {"error": "Clé d'accès incorrecte."},
-                                          status_code=401)
+        return templates.TemplateResponse(
+            request, "connexion.html", {"error": "Clé d'accès incorrecte."}, status_code=401
+        )
     response = RedirectResponse("/", status_code=303)
     token = page_token(settings)
     if token:

@@ -30,8 +30,10 @@ from pathlib import Path
 DESCRIPTION_LIMIT = 10_000
 TITLE_LIMIT = 150
 MIN_WORDS = 5
-EXCLUDED = {"Direction de l'information légale et administrative",
-            "Société Française de Pharmacologie et de Thérapeutique"}
+EXCLUDED = {
+    "Direction de l'information légale et administrative",
+    "Société Française de Pharmacologie et de Thérapeutique",
+}
 _BLOCK = re.compile(r"<\s*(br|/p|/li|/h\d|/div|/tr|li)\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -71,12 +73,22 @@ def main() -> None:
             first_text.setdefault(key, (f"CQ-{row['i'][:12]}", question))
             continue
         pid = pid_of_text[text] = f"FAQ-{row['i'][:12]}"
-        profiles.append({
-            "id": pid, "holder": row["s"], "holder_type": "autre", "region": "Île-de-France",
-            "title": text.splitlines()[0][:TITLE_LIMIT], "description": text[:DESCRIPTION_LIMIT],
-            "domains": ["GOUV"], "languages": ["fr"], "countries": [], "label_start": "2025-01-01",
-            "label_end": None, "contact": None,
-        })
+        profiles.append(
+            {
+                "id": pid,
+                "holder": row["s"],
+                "holder_type": "autre",
+                "region": "Île-de-France",
+                "title": text.splitlines()[0][:TITLE_LIMIT],
+                "description": text[:DESCRIPTION_LIMIT],
+                "domains": ["GOUV"],
+                "languages": ["fr"],
+                "countries": [],
+                "label_start": "2025-01-01",
+                "label_end": None,
+                "contact": None,
+            }
+        )
         by_question[key].append(pid)
         first_text.setdefault(key, (f"CQ-{row['i'][:12]}", question))
 
@@ -84,8 +96,10 @@ def main() -> None:
     with open(args.out / "profiles.jsonl", "w", encoding="utf-8") as fh:
         for row in profiles:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    with open(args.out / "requests.jsonl", "w", encoding="utf-8") as fh, \
-            open(args.out / "qrels.tsv", "w", encoding="utf-8") as qh:
+    with (
+        open(args.out / "requests.jsonl", "w", encoding="utf-8") as fh,
+        open(args.out / "qrels.tsv", "w", encoding="utf-8") as qh,
+    ):
         for key, pids in by_question.items():
             rid, question = first_text[key]
             fh.write(json.dumps({"id": rid, "text": question}, ensure_ascii=False) + "\n")

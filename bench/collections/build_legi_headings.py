@@ -43,13 +43,59 @@ CODES = {
     "LEGITEXT000006074067": "SOC",  # Code de la mutualité
 }
 _NUMBERING = re.compile(
-    r"^\s*(partie|livre|titre|chapitre|section|sous-section|paragraphe|sous-paragraphe|article)\b[^:]*:\s*", re.I)
-_GENERIC = {"dispositions", "disposition", "générales", "générale", "communes", "commune", "diverses", "divers",
-            "particulières", "transitoires", "finales", "pénales", "pénale", "chapitre", "unique", "section",
-            "champ", "application", "d'application", "relatives", "applicables", "et", "de",
-            "du", "des", "la", "le", "les", "à", "au", "aux", "en", "sanctions", "définitions", "définition",
-            "objet", "principes", "généraux", "abrogé", "abrogée", "abrogés", "partie", "législative",
-            "réglementaire", "annexes", "annexe", "outre-mer", "autres", "mesures"}
+    r"^\s*(partie|livre|titre|chapitre|section|sous-section|paragraphe|sous-paragraphe|article)\b[^:]*:\s*", re.I
+)
+_GENERIC = {
+    "dispositions",
+    "disposition",
+    "générales",
+    "générale",
+    "communes",
+    "commune",
+    "diverses",
+    "divers",
+    "particulières",
+    "transitoires",
+    "finales",
+    "pénales",
+    "pénale",
+    "chapitre",
+    "unique",
+    "section",
+    "champ",
+    "application",
+    "d'application",
+    "relatives",
+    "applicables",
+    "et",
+    "de",
+    "du",
+    "des",
+    "la",
+    "le",
+    "les",
+    "à",
+    "au",
+    "aux",
+    "en",
+    "sanctions",
+    "définitions",
+    "définition",
+    "objet",
+    "principes",
+    "généraux",
+    "abrogé",
+    "abrogée",
+    "abrogés",
+    "partie",
+    "législative",
+    "réglementaire",
+    "annexes",
+    "annexe",
+    "outre-mer",
+    "autres",
+    "mesures",
+}
 
 
 def heading(title: str) -> str:
@@ -90,18 +136,36 @@ def main() -> None:
 
     def is_query(h: str) -> bool:
         words = h.split()
-        return (0 < len(words) <= args.max_words and counts[h.casefold()] == 1 and not any(c.isdigit() for c in h)
-                and not all(w.casefold() in _GENERIC for w in words))
+        return (
+            0 < len(words) <= args.max_words
+            and counts[h.casefold()] == 1
+            and not any(c.isdigit() for c in h)
+            and not all(w.casefold() in _GENERIC for w in words)
+        )
 
     args.out.mkdir(parents=True, exist_ok=True)
     with open(args.out / "profiles.jsonl", "w", encoding="utf-8") as fh:
         for pid, _, code_title, domain, text in sections:
-            fh.write(json.dumps({
-                "id": pid, "holder": code_title, "holder_type": "autre", "region": "Île-de-France",
-                "title": text.splitlines()[0][:TITLE_LIMIT], "description": text[:DESCRIPTION_LIMIT],
-                "domains": [domain], "languages": ["fr"], "countries": [], "label_start": "2025-01-01",
-                "label_end": None, "contact": None,
-            }, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": pid,
+                        "holder": code_title,
+                        "holder_type": "autre",
+                        "region": "Île-de-France",
+                        "title": text.splitlines()[0][:TITLE_LIMIT],
+                        "description": text[:DESCRIPTION_LIMIT],
+                        "domains": [domain],
+                        "languages": ["fr"],
+                        "countries": [],
+                        "label_start": "2025-01-01",
+                        "label_end": None,
+                        "contact": None,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     queries = [(pid, h) for pid, h, _, _, _ in sections if is_query(h)]
     with open(args.out / "requests.jsonl", "w", encoding="utf-8") as fh:
         for pid, h in queries:

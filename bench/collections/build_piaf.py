@@ -26,9 +26,18 @@ DESCRIPTION_LIMIT = 10_000
 def profile(pid: str, title: str, text: str) -> dict:
     """One profile of the data contract for a passage (fixed holder, domain GOUV, label valid in 2026)."""
     return {
-        "id": pid, "holder": "Wikipédia (PIAF)", "holder_type": "autre", "region": "Île-de-France",
-        "title": title, "description": text[:DESCRIPTION_LIMIT], "domains": ["GOUV"], "languages": ["fr"],
-        "countries": [], "label_start": "2025-01-01", "label_end": None, "contact": None,
+        "id": pid,
+        "holder": "Wikipédia (PIAF)",
+        "holder_type": "autre",
+        "region": "Île-de-France",
+        "title": title,
+        "description": text[:DESCRIPTION_LIMIT],
+        "domains": ["GOUV"],
+        "languages": ["fr"],
+        "countries": [],
+        "label_start": "2025-01-01",
+        "label_end": None,
+        "contact": None,
     }
 
 
@@ -53,7 +62,7 @@ def main() -> None:
     counts = Counter(text.casefold() for _, text, _ in questions)
     questions = [q for q in questions if counts[q[1].casefold()] == 1]
     random.Random(args.seed).shuffle(questions)
-    questions = sorted(questions[:args.max_requests], key=lambda q: q[2])
+    questions = sorted(questions[: args.max_requests], key=lambda q: q[2])
 
     args.out.mkdir(parents=True, exist_ok=True)
     with open(args.out / "profiles.jsonl", "w", encoding="utf-8") as fh:

@@ -45,7 +45,9 @@ def sections(path: Path) -> dict[str, tuple[str, list[str]]]:
         heading = section.find(f"{NS}title")
         paragraphs = [clean(p) for p in section.iter(f"{NS}para")]
         out["0" if tag == "preamble" else section.get("number")] = (
-            clean(heading) if heading is not None else "", [p for p in paragraphs if p])
+            clean(heading) if heading is not None else "",
+            [p for p in paragraphs if p],
+        )
     return out
 
 
@@ -68,9 +70,18 @@ def units(versions: list[dict[str, tuple[str, list[str]]]]) -> list[tuple[str, l
 def profile(pid: str, title: str, text: str) -> dict:
     """One profile of the data contract for a passage (fixed holder, domain GOUV, label valid in 2026)."""
     return {
-        "id": pid, "holder": "Nations unies (DUDH)", "holder_type": "autre", "region": "Île-de-France",
-        "title": title, "description": text[:DESCRIPTION_LIMIT], "domains": ["GOUV"], "languages": ["fr"],
-        "countries": [], "label_start": "2025-01-01", "label_end": None, "contact": None,
+        "id": pid,
+        "holder": "Nations unies (DUDH)",
+        "holder_type": "autre",
+        "region": "Île-de-France",
+        "title": title,
+        "description": text[:DESCRIPTION_LIMIT],
+        "domains": ["GOUV"],
+        "languages": ["fr"],
+        "countries": [],
+        "label_start": "2025-01-01",
+        "label_end": None,
+        "contact": None,
     }
 
 
@@ -89,8 +100,10 @@ def main() -> None:
     with open(args.out / "profiles.jsonl", "w", encoding="utf-8") as fh:
         for n, (heading, texts) in enumerate(aligned):
             fh.write(json.dumps(profile(f"DUDH-{n:03d}", heading, texts[0]), ensure_ascii=False) + "\n")
-    with (open(args.out / "requests.jsonl", "w", encoding="utf-8") as fh,
-          open(args.out / "qrels.tsv", "w", encoding="utf-8") as qh):
+    with (
+        open(args.out / "requests.jsonl", "w", encoding="utf-8") as fh,
+        open(args.out / "qrels.tsv", "w", encoding="utf-8") as qh,
+    ):
         for i, (prefix, code, name) in enumerate(FOREIGN, start=1):
             for n, (_, texts) in enumerate(aligned):
                 rid = f"{prefix}-{n:03d}"

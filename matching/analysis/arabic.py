@@ -25,15 +25,22 @@ __all__ = ["normalize_arabic", "strip_clitics", "is_arabic_word", "ARABIC_STOP_W
 # Harakat (U+064B-U+0652), superscript (dagger) alef, Quranic annotation marks.
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _TATWEEL = "\u0640"
-_LETTERS = str.maketrans({
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",  # alef with hamza above/below, madda, wasla
-    "ؤ": "و", "ئ": "ي",  # hamza on waw and yaa carriers
-    "ة": "ه",  # taa marbuta, often written as haa
-    "ى": "ي",  # alef maqsura, often written as (or for) yaa
-    "ی": "ي", "ک": "ك",  # Persian yeh and keheh, from Persian keyboards
-    **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
-    **{chr(0x06F0 + d): str(d) for d in range(10)},  # Extended (Persian) digits
-})
+_LETTERS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",  # alef with hamza above/below, madda, wasla
+        "ؤ": "و",
+        "ئ": "ي",  # hamza on waw and yaa carriers
+        "ة": "ه",  # taa marbuta, often written as haa
+        "ى": "ي",  # alef maqsura, often written as (or for) yaa
+        "ی": "ي",
+        "ک": "ك",  # Persian yeh and keheh, from Persian keyboards
+        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + d): str(d) for d in range(10)},  # Extended (Persian) digits
+    }
+)
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u0671-\u06d3]")
 
 # Article and particles before it, longest first: "وبالمدينة" loses "وبال", not "و".
@@ -58,7 +65,7 @@ def strip_clitics(word: str) -> str:
     """Strip the article and glued particles from a normalised word: ``والمياه`` -> ``مياه``."""
     for article in _ARTICLES:
         if word.startswith(article) and len(word) - len(article) >= _MIN_AFTER_ARTICLE:
-            return word[len(article):]
+            return word[len(article) :]
     if word[:1] in ("و", "ف") and len(word) - 1 >= _MIN_AFTER_CONJUNCTION:
         return word[1:]
     return word
@@ -66,21 +73,177 @@ def strip_clitics(word: str) -> str:
 
 # Function words (normalised as above); the stop-words package's Arabic list misses the
 # vocabulary of official letters, which says nothing about what is asked.
-ARABIC_STOP_WORDS = frozenset(normalize_arabic(w) for w in (
-    "في", "من", "الى", "إلى", "على", "عن", "مع", "عند", "لدى", "حول", "حتى", "منذ", "بين", "خلال",
-    "ضمن", "عبر", "نحو", "دون", "غير", "سوى", "بعد", "قبل", "أمام", "تحت", "فوق", "و", "ف", "ثم", "أو",
-    "أم", "بل", "لكن", "لكنّ", "لا", "لم", "لن", "ما", "ليس", "ليست", "قد", "لقد", "سوف", "إن", "أن",
-    "إنّ", "أنّ", "كان", "كانت", "يكون", "تكون", "كانوا", "هذا", "هذه", "ذلك", "تلك", "هؤلاء", "هذان",
-    "هاتان", "هنا", "هناك", "الذي", "التي", "الذين", "اللذان", "اللتان", "اللواتي", "اللاتي", "ما",
-    "ماذا", "من", "هو", "هي", "هم", "هن", "هما", "أنا", "نحن", "أنت", "أنتم", "أنتن", "إياه", "إياها",
-    "له", "لها", "لهم", "لنا", "لكم", "به", "بها", "بهم", "فيه", "فيها", "فيهم", "منه", "منها", "منهم",
-    "عليه", "عليها", "عليهم", "إليه", "إليها", "إليهم", "عنه", "عنها", "كل", "بعض", "أي", "أيّ", "كما",
-    "كيف", "متى", "أين", "لماذا", "هل", "إذا", "إذ", "لأن", "لكي", "كي", "حيث", "أيضا", "فقط", "جدا",
-    "إلخ", "الخ", "أكثر", "أقل", "كذلك", "وكذلك", "بينما", "عدة", "جميع", "كافة", "نفس", "ذات", "السيد",
-    "السيدة", "السادة", "السيدات", "المحترم", "المحترمة", "المحترمون", "المحترمين", "تحية", "طيبة",
-    "وبعد", "تفضلوا", "تفضل", "بقبول", "فائق", "عبارات", "عبارة", "التقدير", "الاحترام", "والاحترام",
-    "التحية", "السلام", "عليكم", "ورحمة", "الله", "وبركاته", "شكرا", "الشكر", "مع", "خالص", "تحياتي",
-    "تحياتنا",
-))
+ARABIC_STOP_WORDS = frozenset(
+    normalize_arabic(w)
+    for w in (
+        "في",
+        "من",
+        "الى",
+        "إلى",
+        "على",
+        "عن",
+        "مع",
+        "عند",
+        "لدى",
+        "حول",
+        "حتى",
+        "منذ",
+        "بين",
+        "خلال",
+        "ضمن",
+        "عبر",
+        "نحو",
+        "دون",
+        "غير",
+        "سوى",
+        "بعد",
+        "قبل",
+        "أمام",
+        "تحت",
+        "فوق",
+        "و",
+        "ف",
+        "ثم",
+        "أو",
+        "أم",
+        "بل",
+        "لكن",
+        "لكنّ",
+        "لا",
+        "لم",
+        "لن",
+        "ما",
+        "ليس",
+        "ليست",
+        "قد",
+        "لقد",
+        "سوف",
+        "إن",
+        "أن",
+        "إنّ",
+        "أنّ",
+        "كان",
+        "كانت",
+        "يكون",
+        "تكون",
+        "كانوا",
+        "هذا",
+        "هذه",
+        "ذلك",
+        "تلك",
+        "هؤلاء",
+        "هذان",
+        "هاتان",
+        "هنا",
+        "هناك",
+        "الذي",
+        "التي",
+        "الذين",
+        "اللذان",
+        "اللتان",
+        "اللواتي",
+        "اللاتي",
+        "ما",
+        "ماذا",
+        "من",
+        "هو",
+        "هي",
+        "هم",
+        "هن",
+        "هما",
+        "أنا",
+        "نحن",
+        "أنت",
+        "أنتم",
+        "أنتن",
+        "إياه",
+        "إياها",
+        "له",
+        "لها",
+        "لهم",
+        "لنا",
+        "لكم",
+        "به",
+        "بها",
+        "بهم",
+        "فيه",
+        "فيها",
+        "فيهم",
+        "منه",
+        "منها",
+        "منهم",
+        "عليه",
+        "عليها",
+        "عليهم",
+        "إليه",
+        "إليها",
+        "إليهم",
+        "عنه",
+        "عنها",
+        "كل",
+        "بعض",
+        "أي",
+        "أيّ",
+        "كما",
+        "كيف",
+        "متى",
+        "أين",
+        "لماذا",
+        "هل",
+        "إذا",
+        "إذ",
+        "لأن",
+        "لكي",
+        "كي",
+        "حيث",
+        "أيضا",
+        "فقط",
+        "جدا",
+        "إلخ",
+        "الخ",
+        "أكثر",
+        "أقل",
+        "كذلك",
+        "وكذلك",
+        "بينما",
+        "عدة",
+        "جميع",
+        "كافة",
+        "نفس",
+        "ذات",
+        "السيد",
+        "السيدة",
+        "السادة",
+        "السيدات",
+        "المحترم",
+        "المحترمة",
+        "المحترمون",
+        "المحترمين",
+        "تحية",
+        "طيبة",
+        "وبعد",
+        "تفضلوا",
+        "تفضل",
+        "بقبول",
+        "فائق",
+        "عبارات",
+        "عبارة",
+        "التقدير",
+        "الاحترام",
+        "والاحترام",
+        "التحية",
+        "السلام",
+        "عليكم",
+        "ورحمة",
+        "الله",
+        "وبركاته",
+        "شكرا",
+        "الشكر",
+        "مع",
+        "خالص",
+        "تحياتي",
+        "تحياتنا",
+    )
+)
 # The same words with a particle glued on ("والاحترام", "وبعد") lose it before the test.
 ARABIC_STOP_WORDS |= frozenset(strip_clitics(w) for w in ARABIC_STOP_WORDS)

@@ -16,19 +16,69 @@ __all__ = ["DetectedLanguage", "detect_language", "warm_up", "CROSS_LINGUAL", "L
 CROSS_LINGUAL = frozenset({"en", "es", "pt", "ar"})
 #: Languages the detector chooses among: those foreign authorities write in, and neighbours
 #: that short texts are confused with. Restricting the set makes short texts far more reliable.
-CANDIDATES = ("fr", "en", "es", "pt", "ar", "it", "de", "nl", "ro", "ca", "ru", "uk", "zh", "vi",
-              "tr", "pl", "el", "he", "fa", "hy", "ka", "ja", "ko", "th", "km", "sw", "ht", "mg")
+CANDIDATES = (
+    "fr",
+    "en",
+    "es",
+    "pt",
+    "ar",
+    "it",
+    "de",
+    "nl",
+    "ro",
+    "ca",
+    "ru",
+    "uk",
+    "zh",
+    "vi",
+    "tr",
+    "pl",
+    "el",
+    "he",
+    "fa",
+    "hy",
+    "ka",
+    "ja",
+    "ko",
+    "th",
+    "km",
+    "sw",
+    "ht",
+    "mg",
+)
 #: Characters read by the detector.
 DETECTION_CHARS = 200
 #: Below this confidence, the request is treated as French (the programme's default).
 MIN_CONFIDENCE = 0.5
 LANGUAGE_NAMES_FR = {
-    "fr": "français", "en": "anglais", "es": "espagnol", "pt": "portugais", "ar": "arabe",
-    "it": "italien", "de": "allemand", "nl": "néerlandais", "ro": "roumain", "ca": "catalan",
-    "ru": "russe", "uk": "ukrainien", "zh": "chinois", "vi": "vietnamien", "tr": "turc",
-    "pl": "polonais", "el": "grec", "he": "hébreu", "fa": "persan", "hy": "arménien",
-    "ka": "géorgien", "ja": "japonais", "ko": "coréen", "th": "thaï", "km": "khmer",
-    "sw": "swahili", "ht": "créole haïtien", "mg": "malgache",
+    "fr": "français",
+    "en": "anglais",
+    "es": "espagnol",
+    "pt": "portugais",
+    "ar": "arabe",
+    "it": "italien",
+    "de": "allemand",
+    "nl": "néerlandais",
+    "ro": "roumain",
+    "ca": "catalan",
+    "ru": "russe",
+    "uk": "ukrainien",
+    "zh": "chinois",
+    "vi": "vietnamien",
+    "tr": "turc",
+    "pl": "polonais",
+    "el": "grec",
+    "he": "hébreu",
+    "fa": "persan",
+    "hy": "arménien",
+    "ka": "géorgien",
+    "ja": "japonais",
+    "ko": "coréen",
+    "th": "thaï",
+    "km": "khmer",
+    "sw": "swahili",
+    "ht": "créole haïtien",
+    "mg": "malgache",
 }
 
 
@@ -82,8 +132,15 @@ def _identifier() -> LanguageIdentifier:
     # The model restricted to the candidate languages, as ``set_languages`` would restrict it,
     # but without keeping the whole model alongside (memory saved: bench/README.md).
     keep = [i for i, code in enumerate(full.nb_classes) if code in CANDIDATES]
-    return LanguageIdentifier(full.nb_ptc[:, keep], full.nb_pc[keep], [full.nb_classes[i] for i in keep],
-                              full.tk_nextmove, full.tk_output, norm_probs=True, tk_row=full.tk_row)
+    return LanguageIdentifier(
+        full.nb_ptc[:, keep],
+        full.nb_pc[keep],
+        [full.nb_classes[i] for i in keep],
+        full.tk_nextmove,
+        full.tk_output,
+        norm_probs=True,
+        tk_row=full.tk_row,
+    )
 
 
 def _load_saved_model() -> tuple | None:
@@ -111,12 +168,41 @@ def detect_language(text: str) -> DetectedLanguage:
 
 
 # Detected languages beyond LANGUAGE_NAMES_FR; others are named by pycountry's French ISO 639 names.
-_MORE_NAMES_FR = {"br": "breton", "oc": "occitan", "eu": "basque", "co": "corse", "wo": "wolof", "bm": "bambara",
-                  "ff": "peul", "ln": "lingala", "ha": "haoussa", "yo": "yoruba", "hi": "hindi", "bn": "bengali",
-                  "id": "indonésien", "my": "birman", "qu": "quechua", "gn": "guarani", "sq": "albanais",
-                  "sr": "serbe", "hr": "croate", "bg": "bulgare", "hu": "hongrois", "cs": "tchèque", "sv": "suédois",
-                  "da": "danois", "fi": "finnois", "no": "norvégien", "et": "estonien", "lv": "letton",
-                  "lt": "lituanien", "ku": "kurde", "am": "amharique", "so": "somali", "rw": "kinyarwanda"}
+_MORE_NAMES_FR = {
+    "br": "breton",
+    "oc": "occitan",
+    "eu": "basque",
+    "co": "corse",
+    "wo": "wolof",
+    "bm": "bambara",
+    "ff": "peul",
+    "ln": "lingala",
+    "ha": "haoussa",
+    "yo": "yoruba",
+    "hi": "hindi",
+    "bn": "bengali",
+    "id": "indonésien",
+    "my": "birman",
+    "qu": "quechua",
+    "gn": "guarani",
+    "sq": "albanais",
+    "sr": "serbe",
+    "hr": "croate",
+    "bg": "bulgare",
+    "hu": "hongrois",
+    "cs": "tchèque",
+    "sv": "suédois",
+    "da": "danois",
+    "fi": "finnois",
+    "no": "norvégien",
+    "et": "estonien",
+    "lv": "letton",
+    "lt": "lituanien",
+    "ku": "kurde",
+    "am": "amharique",
+    "so": "somali",
+    "rw": "kinyarwanda",
+}
 
 
 @cache

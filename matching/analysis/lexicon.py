@@ -61,8 +61,13 @@ class PhraseLexicon:
         the sub-topic of a request. None keeps them all.
     """
 
-    def __init__(self, entries: Iterable[tuple[str, str]], source_language: str, max_terms: int = 6,
-                 max_single_word_zipf: float | None = None) -> None:
+    def __init__(
+        self,
+        entries: Iterable[tuple[str, str]],
+        source_language: str,
+        max_terms: int = 6,
+        max_single_word_zipf: float | None = None,
+    ) -> None:
         self.source_language = source_language
         self.max_terms = max_terms
         self.max_single_word_zipf = max_single_word_zipf
@@ -108,8 +113,11 @@ class PhraseLexicon:
         n_words = len(analyzer.words(phrase))
         if 2 * len(key) < n_words or (len(key) == 1 and n_words > 1):
             return None
-        if (len(key) == 1 and self.max_single_word_zipf is not None
-                and zipf_frequency(phrase, self.source_language) >= self.max_single_word_zipf):
+        if (
+            len(key) == 1
+            and self.max_single_word_zipf is not None
+            and zipf_frequency(phrase, self.source_language) >= self.max_single_word_zipf
+        ):
             return None
         return key
 
@@ -124,12 +132,13 @@ class PhraseLexicon:
                 continue
             for length in lengths_by_first[terms[i]]:
                 if i + length <= n:
-                    found = table.get(tuple(terms[i:i + length]))
+                    found = table.get(tuple(terms[i : i + length]))
                     if found:
                         hits.append(LexiconHit(i, i + length, found))
                         free = i + length
                         break
         return hits
+
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8-sig", newline="") as fh:

@@ -115,12 +115,23 @@ class QueryAnalyzer:
         Also map foreign words missed by the glossary onto near French words ("collection").
     """
 
-    def __init__(self, glossary: dict[str, PhraseLexicon] | None = None, thesaurus: PhraseLexicon | None = None,
-                 typo_cutoff: float = 84.0, typo_weight: float = 0.8, glossary_weight: float = 1.0,
-                 cognate_weight: float = 0.8, thesaurus_weight: float = 0.35, min_typo_length: int = 5,
-                 known_word_zipf: float = 1.8, max_expansion_share: float = 0.5, short_request_words: int = 6,
-                 sure_detection: float = 0.9,
-                 cognate_typos: bool = True, cognate_cutoffs: dict[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        glossary: dict[str, PhraseLexicon] | None = None,
+        thesaurus: PhraseLexicon | None = None,
+        typo_cutoff: float = 84.0,
+        typo_weight: float = 0.8,
+        glossary_weight: float = 1.0,
+        cognate_weight: float = 0.8,
+        thesaurus_weight: float = 0.35,
+        min_typo_length: int = 5,
+        known_word_zipf: float = 1.8,
+        max_expansion_share: float = 0.5,
+        short_request_words: int = 6,
+        sure_detection: float = 0.9,
+        cognate_typos: bool = True,
+        cognate_cutoffs: dict[str, float] | None = None,
+    ) -> None:
         self.glossary = glossary
         self.thesaurus = thesaurus
         self.typo_cutoff = typo_cutoff
@@ -144,8 +155,9 @@ class QueryAnalyzer:
         """Bind to ``index``: its vocabulary, idf and the words written in its profiles."""
         self.index_ = index
         loosest = min(self.cognate_cutoffs.values(), default=self.typo_cutoff)
-        self.typos_ = TypoCorrector(self.typo_cutoff, self.min_typo_length, self.known_word_zipf,
-                                    loosest_cutoff=loosest).fit(index)
+        self.typos_ = TypoCorrector(
+            self.typo_cutoff, self.min_typo_length, self.known_word_zipf, loosest_cutoff=loosest
+        ).fit(index)
         return self
 
     def warm_up(self, detection: bool = True) -> None:
@@ -230,11 +242,11 @@ class QueryAnalyzer:
                     rendering.extend(french.word(tokens[i].display))
                 i += 1
                 continue
-            source = " ".join(t.display for t in tokens[i:hit.end])
+            source = " ".join(t.display for t in tokens[i : hit.end])
             if not any(term in vocabulary for entry in hit.entries for term in entry.target_terms):
                 # The glossary's French is in no profile: the words may still be cognates of
                 # words that are ("nationality" for "nationalité" where the glossary says "citoyenneté").
-                for token in tokens[i:hit.end]:
+                for token in tokens[i : hit.end]:
                     missed[token.display] += 1
                     rendering.extend(french.word(token.display))
                 i = hit.end
@@ -254,8 +266,9 @@ class QueryAnalyzer:
             query.add(column, self.glossary_weight * tf, query.origins[column])
         return rendering
 
-    def _thesaurus_weights(self, query: AnalysedQuery, tokens: list[Token]) -> tuple[dict[int, float],
-                                                                                     dict[int, TermOrigin]]:
+    def _thesaurus_weights(
+        self, query: AnalysedQuery, tokens: list[Token]
+    ) -> tuple[dict[int, float], dict[int, TermOrigin]]:
         """Weights of the technical terms that the request's everyday phrases stand for, and where
         each came from.
 
@@ -270,7 +283,7 @@ class QueryAnalyzer:
         vocabulary, own, idf = self.index_.vocabulary_, query.own_counts, self.index_.idf_
         unseen = float(self.index_.unseen_idf_)
         for hit in self.thesaurus.find([t.term for t in tokens]):
-            words = tokens[hit.start:hit.end]
+            words = tokens[hit.start : hit.end]
             source = " ".join(t.display for t in words)
             source_mass = sum(float(idf[c]) if (c := vocabulary.get(t.term)) is not None else unseen for t in words)
             targets: dict[int, str] = {}
@@ -303,8 +316,12 @@ class QueryAnalyzer:
         words = [t for t in get_analyzer("fr").tokens(text) if len(t.surface) >= 3]
         if not words or len(words) > self.short_request_words:
             return detected
-        french = sum(self.is_known_word(t.display.lower()) or t.term in self.index_.vocabulary_
-                     or self._closest_column(t.surface, t.display) is not None for t in words)
+        french = sum(
+            self.is_known_word(t.display.lower())
+            or t.term in self.index_.vocabulary_
+            or self._closest_column(t.surface, t.display) is not None
+            for t in words
+        )
         share = french / len(words)
         # Half is enough against a language the engine cannot read anyway (Catalan, Italian...);
         # against one it translates, French must be the majority.

@@ -41,8 +41,13 @@ class TypoCorrector:
     #: Look-ups cached before the cache is emptied (when not given to :meth:`closest_column`).
     max_cache = 20_000
 
-    def __init__(self, cutoff: float = 84.0, min_length: int = 5, known_word_zipf: float = 1.8,
-                 loosest_cutoff: float | None = None) -> None:
+    def __init__(
+        self,
+        cutoff: float = 84.0,
+        min_length: int = 5,
+        known_word_zipf: float = 1.8,
+        loosest_cutoff: float | None = None,
+    ) -> None:
         self.cutoff = cutoff
         self.min_length = min_length
         self.known_word_zipf = known_word_zipf
@@ -60,8 +65,11 @@ class TypoCorrector:
         # The candidates of a word of length n are those of lengths n - 2 to n + 2: gathered once
         # per (first letter, n) here, not at every look-up.
         longest = max((length for _, length in buckets), default=0)
-        windows = {(first, n): [s for length in range(n - 2, n + 3) for s in buckets.get((first, length), ())]
-                   for first in {first for first, _ in buckets} for n in range(self.min_length, longest + 3)}
+        windows = {
+            (first, n): [s for length in range(n - 2, n + 3) for s in buckets.get((first, length), ())]
+            for first in {first for first, _ in buckets}
+            for n in range(self.min_length, longest + 3)
+        }
         self.windows_ = {key: window for key, window in windows.items() if window}
         # wordfreq stores frequencies in centibels: the threshold on that grid, so that comparing
         # a stored frequency with it decides as ``zipf_frequency(word) < known_word_zipf`` would.
@@ -79,8 +87,9 @@ class TypoCorrector:
         """
         return _french_frequencies().get(word, 0.0) >= self.known_word_frequency_
 
-    def closest_column(self, surface: str, display: str, max_cache: int | None = None,
-                       cutoff: float | None = None) -> int | None:
+    def closest_column(
+        self, surface: str, display: str, max_cache: int | None = None, cutoff: float | None = None
+    ) -> int | None:
         """Vocabulary column of the indexed word closest to ``surface`` with a similarity of at
         least ``cutoff`` (default :attr:`cutoff`), or None.
 

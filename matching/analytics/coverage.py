@@ -28,11 +28,26 @@ from matching.retrieval.filters import MatchFilters
 from matching.retrieval.ranking import Matcher
 
 __all__ = [
-    "STRONG_SCORE", "SOON_MONTHS", "UNKNOWN_DOMAIN",
-    "valid_mask", "expertise_by_domain_region", "expertise_by_holder_type", "expertise_by_language",
-    "label_status", "label_calendar", "country_demand", "demand_gaps", "country_name_fr", "language_name_fr",
-    "match_requests", "request_domains", "request_coverage", "backlog_summary", "coverage_by",
-    "unanswered_requests", "strength_calibration",
+    "STRONG_SCORE",
+    "SOON_MONTHS",
+    "UNKNOWN_DOMAIN",
+    "valid_mask",
+    "expertise_by_domain_region",
+    "expertise_by_holder_type",
+    "expertise_by_language",
+    "label_status",
+    "label_calendar",
+    "country_demand",
+    "demand_gaps",
+    "country_name_fr",
+    "language_name_fr",
+    "match_requests",
+    "request_domains",
+    "request_coverage",
+    "backlog_summary",
+    "coverage_by",
+    "unanswered_requests",
+    "strength_calibration",
 ]
 
 #: Default score a best match must reach to count as a good answer. Shown scores are calibrated
@@ -84,8 +99,9 @@ def _ordered(known: tuple[str, ...], present) -> list[str]:
     return list(known) + sorted(set(present) - set(known))
 
 
-def expertise_by_domain_region(profiles: pd.DataFrame, as_of: date | None = None,
-                               main_only: bool = False) -> pd.DataFrame:
+def expertise_by_domain_region(
+    profiles: pd.DataFrame, as_of: date | None = None, main_only: bool = False
+) -> pd.DataFrame:
     """Valid labelled profiles per domain and French region.
 
     A profile counts once under each of its domains (only its first, main domain when
@@ -166,8 +182,7 @@ def label_status(profiles: pd.DataFrame, as_of: date | None = None, soon_months:
         ["not_started", "expired", "expiring"],
         default="valid",
     )
-    counts = pd.Series(status).value_counts().reindex(["valid", "expiring", "expired", "not_started"],
-                                                      fill_value=0)
+    counts = pd.Series(status).value_counts().reindex(["valid", "expiring", "expired", "not_started"], fill_value=0)
     return _share_frame(counts, len(profiles), "status")
 
 
@@ -187,11 +202,14 @@ def label_calendar(profiles: pd.DataFrame, as_of: date | None = None, months: in
     ends = _label_ends(profiles)[valid_mask(profiles, as_of)]
     periods = pd.period_range(day.to_period("M"), periods=months, freq="M")
     expiring = ends.dt.to_period("M").value_counts().reindex(periods, fill_value=0).astype(int)
-    frame = pd.DataFrame({
-        "month_start": periods.to_timestamp(),
-        "expiring": expiring.to_numpy(),
-        "still_valid": len(ends) - expiring.cumsum().to_numpy(),
-    }, index=pd.Index(periods.strftime("%Y-%m"), name="month"))
+    frame = pd.DataFrame(
+        {
+            "month_start": periods.to_timestamp(),
+            "expiring": expiring.to_numpy(),
+            "still_valid": len(ends) - expiring.cumsum().to_numpy(),
+        },
+        index=pd.Index(periods.strftime("%Y-%m"), name="month"),
+    )
     return frame
 
 
@@ -213,8 +231,9 @@ def country_name_fr(code: str) -> str:
     return _french("iso3166-1").gettext(name)
 
 
-def country_demand(profiles: pd.DataFrame, requests: pd.DataFrame, as_of: date | None = None,
-                   max_profiles: int = 1) -> pd.DataFrame:
+def country_demand(
+    profiles: pd.DataFrame, requests: pd.DataFrame, as_of: date | None = None, max_profiles: int = 1
+) -> pd.DataFrame:
     """Countries of past cooperation against countries sending requests.
 
     ``profiles`` counts valid labels whose holders have cooperated with the country,
@@ -228,17 +247,20 @@ def country_demand(profiles: pd.DataFrame, requests: pd.DataFrame, as_of: date |
     (French), ``requests``, ``profiles``, ``profiles_any`` (int) and ``little_experience``
     (bool); sorted by requests (most first), then profiles (fewest first).
     """
+
     def counts(frame: pd.DataFrame) -> pd.Series:
         return _explode(frame, "countries")["countries"].value_counts()
 
     asked = requests["country"].replace("", np.nan).dropna().value_counts()
-    frame = pd.DataFrame({"requests": asked, "profiles": counts(_valid(profiles, as_of)),
-                          "profiles_any": counts(profiles)}).fillna(0).astype(int)
+    frame = (
+        pd.DataFrame({"requests": asked, "profiles": counts(_valid(profiles, as_of)), "profiles_any": counts(profiles)})
+        .fillna(0)
+        .astype(int)
+    )
     frame["little_experience"] = (frame["requests"] > 0) & (frame["profiles"] <= max_profiles)
     frame.insert(0, "name", [country_name_fr(code) for code in frame.index])
     frame.index.name = "country"
-    return frame.rename_axis("country").sort_values(["requests", "profiles"], ascending=[False, True],
-                                                     kind="stable")
+    return frame.rename_axis("country").sort_values(["requests", "profiles"], ascending=[False, True], kind="stable")
 
 
 def demand_gaps(countries: pd.DataFrame) -> pd.DataFrame:
@@ -257,11 +279,16 @@ def _blocks(requests: pd.DataFrame, block_size: int) -> Iterator[list[dict]]:
     columns = [c for c in ("id", "text", "language") if c in requests.columns]
     records = requests[columns].fillna("").to_dict("records")
     for start in range(0, len(records), block_size):
-        yield records[start:start + block_size]
+        yield records[start : start + block_size]
 
 
-def match_requests(matcher: Matcher, requests: pd.DataFrame, filters: MatchFilters | None = None,
-                   top_k: int = 10, block_size: int = 1024) -> pd.DataFrame:
+def match_requests(
+    matcher: Matcher,
+    requests: pd.DataFrame,
+    filters: MatchFilters | None = None,
+    top_k: int = 10,
+    block_size: int = 1024,
+) -> pd.DataFrame:
     """Batch-match a requests frame in memory (same rows as :func:`matching.batch.run_batch`).
 
     Returns
@@ -304,8 +331,11 @@ def request_coverage(results: pd.DataFrame, requests: pd.DataFrame, threshold: f
     excepted), then ``matches`` (int), ``best_score`` (float, 0 when no match),
     ``best_expert_id``, ``best_holder``, ``best_title`` (empty when no match), ``strong`` (bool).
     """
-    best = (results.sort_values(["request_id", "score"], ascending=[True, False], kind="stable")
-            .drop_duplicates("request_id").set_index("request_id"))
+    best = (
+        results.sort_values(["request_id", "score"], ascending=[True, False], kind="stable")
+        .drop_duplicates("request_id")
+        .set_index("request_id")
+    )
     out = requests.drop(columns=[c for c in ("text",) if c in requests.columns]).reset_index(drop=True)
     out["matches"] = out["id"].map(results["request_id"].value_counts()).fillna(0).astype(int)
     out["best_score"] = out["id"].map(best["score"]).fillna(0.0).astype(float)
@@ -325,10 +355,17 @@ def backlog_summary(coverage: pd.DataFrame) -> pd.DataFrame:
     """
     n = len(coverage)
     matched, strong = int((coverage["matches"] > 0).sum()), int(coverage["strong"].sum())
-    return pd.DataFrame([{
-        "requests": n, "matched": matched, "strong": strong,
-        "share_matched": matched / n if n else 0.0, "share_strong": strong / n if n else 0.0,
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "requests": n,
+                "matched": matched,
+                "strong": strong,
+                "share_matched": matched / n if n else 0.0,
+                "share_strong": strong / n if n else 0.0,
+            }
+        ]
+    )
 
 
 def coverage_by(coverage: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -341,11 +378,13 @@ def coverage_by(coverage: pd.DataFrame, column: str) -> pd.DataFrame:
     ``share_strong`` then ``mean_best_score``, ascending, then by most requests.
     """
     grouped = coverage.groupby(column, dropna=False)
-    frame = pd.DataFrame({
-        "requests": grouped.size(),
-        "strong": grouped["strong"].sum().astype(int),
-        "mean_best_score": grouped["best_score"].mean(),
-    })
+    frame = pd.DataFrame(
+        {
+            "requests": grouped.size(),
+            "strong": grouped["strong"].sum().astype(int),
+            "mean_best_score": grouped["best_score"].mean(),
+        }
+    )
     frame.insert(2, "share_strong", frame["strong"] / frame["requests"])
     frame["minus_requests"] = -frame["requests"]
     frame = frame.sort_values(["share_strong", "mean_best_score", "minus_requests"], kind="stable")
@@ -363,8 +402,11 @@ def unanswered_requests(coverage: pd.DataFrame) -> pd.DataFrame:
     return weak.sort_values(["best_score", "id"], kind="stable").reset_index(drop=True)
 
 
-def strength_calibration(coverage: pd.DataFrame, qrels: pd.DataFrame,
-                         thresholds: tuple[float, ...] = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)) -> pd.DataFrame:
+def strength_calibration(
+    coverage: pd.DataFrame,
+    qrels: pd.DataFrame,
+    thresholds: tuple[float, ...] = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5),
+) -> pd.DataFrame:
     """How well each candidate threshold separates good best matches from the others.
 
     Only judged requests (present in ``qrels``) count. A best match is *good* when judged
@@ -381,15 +423,29 @@ def strength_calibration(coverage: pd.DataFrame, qrels: pd.DataFrame,
     ``weak`` (int, judged requests at/above and below), ``good_if_strong`` and
     ``good_if_weak`` (float, share of those whose best match is good; NaN when none).
     """
-    good_pairs = set(zip(qrels.loc[qrels["grade"] >= GOOD_GRADE, "request_id"],
-                         qrels.loc[qrels["grade"] >= GOOD_GRADE, "profile_id"], strict=True))
+    good_pairs = set(
+        zip(
+            qrels.loc[qrels["grade"] >= GOOD_GRADE, "request_id"],
+            qrels.loc[qrels["grade"] >= GOOD_GRADE, "profile_id"],
+            strict=True,
+        )
+    )
     judged = coverage[coverage["id"].isin(set(qrels["request_id"]))]
-    good = pd.Series([(r, e) in good_pairs for r, e in zip(judged["id"], judged["best_expert_id"], strict=True)],
-                     index=judged.index, dtype=bool)
+    good = pd.Series(
+        [(r, e) in good_pairs for r, e in zip(judged["id"], judged["best_expert_id"], strict=True)],
+        index=judged.index,
+        dtype=bool,
+    )
     rows = []
     for threshold in thresholds:
         strong = judged["best_score"] >= threshold
-        rows.append({"threshold": threshold, "strong": int(strong.sum()), "weak": int((~strong).sum()),
-                     "good_if_strong": good[strong].mean() if strong.any() else np.nan,
-                     "good_if_weak": good[~strong].mean() if (~strong).any() else np.nan})
+        rows.append(
+            {
+                "threshold": threshold,
+                "strong": int(strong.sum()),
+                "weak": int((~strong).sum()),
+                "good_if_strong": good[strong].mean() if strong.any() else np.nan,
+                "good_if_weak": good[~strong].mean() if (~strong).any() else np.nan,
+            }
+        )
     return pd.DataFrame(rows).set_index("threshold")

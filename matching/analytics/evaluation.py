@@ -67,8 +67,13 @@ def request_metrics(ranked: list[str], judgments: dict[str, int], k: int = 10) -
     }
 
 
-def evaluate(matcher: Matcher, requests: pd.DataFrame, qrels: pd.DataFrame,
-             filters: MatchFilters | None = None, block_size: int = 256) -> EvaluationReport:
+def evaluate(
+    matcher: Matcher,
+    requests: pd.DataFrame,
+    qrels: pd.DataFrame,
+    filters: MatchFilters | None = None,
+    block_size: int = 256,
+) -> EvaluationReport:
     """Run every judged request through ``matcher`` and score the rankings.
 
     The report's ``language`` column is the request's declared language, or the detected
@@ -82,13 +87,19 @@ def evaluate(matcher: Matcher, requests: pd.DataFrame, qrels: pd.DataFrame,
     todo = requests[requests["id"].isin(by_request)].reset_index(drop=True)
     rows = []
     for start in range(0, len(todo), block_size):
-        block = todo.iloc[start:start + block_size]
+        block = todo.iloc[start : start + block_size]
         results = matcher.search_many(block["text"].tolist(), filters, top_k=10)
         for (_, request), result in zip(block.iterrows(), results, strict=True):
             ranked = [m.expert_id for m in result.matches]
             metrics = request_metrics(ranked, by_request[request["id"]])
             language = request.get("language") or result.language.code
-            rows.append({"request_id": request["id"], "language": language,
-                         "detected_language": result.language.code,
-                         "group": request.get("group") or "", **metrics})
+            rows.append(
+                {
+                    "request_id": request["id"],
+                    "language": language,
+                    "detected_language": result.language.code,
+                    "group": request.get("group") or "",
+                    **metrics,
+                }
+            )
     return EvaluationReport(pd.DataFrame(rows))

@@ -12,8 +12,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 __all__ = [
-    "plot_domain_region", "plot_profiles", "plot_label_calendar", "plot_best_scores",
-    "plot_coverage_by", "plot_country_demand",
+    "plot_domain_region",
+    "plot_profiles",
+    "plot_label_calendar",
+    "plot_best_scores",
+    "plot_coverage_by",
+    "plot_country_demand",
 ]
 
 
@@ -34,8 +38,15 @@ def plot_domain_region(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     threshold = values.max() / 2 if values.size else 0
     for (row, col), value in np.ndenumerate(values):
         if value:
-            ax.text(col, row, str(value), ha="center", va="center", fontsize=8,
-                    color="white" if value > threshold else "black")
+            ax.text(
+                col,
+                row,
+                str(value),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if value > threshold else "black",
+            )
     ax.figure.colorbar(image, ax=ax, label="valid labelled profiles")
     ax.set_title("Valid labelled expertise by domain and region")
     return ax
@@ -67,8 +78,9 @@ def plot_label_calendar(calendar: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("labels expiring")
     ax.tick_params(axis="x", rotation=45)
     right = ax.twinx()
-    right.plot(calendar.index, calendar["still_valid"], color="#3b7dd8", marker="o",
-               label="valid at month end (no renewal)")
+    right.plot(
+        calendar.index, calendar["still_valid"], color="#3b7dd8", marker="o", label="valid at month end (no renewal)"
+    )
     right.set_ylabel("labels still valid")
     right.set_ylim(bottom=0)
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
@@ -83,8 +95,13 @@ def plot_best_scores(coverage: pd.DataFrame, threshold: float, ax: Axes | None =
     ``coverage`` is a :func:`~matching.analytics.coverage.request_coverage` frame (one row per request).
     """
     ax = _axes(ax, (9, 4.5))
-    ax.hist(coverage["best_score"], bins=bins, range=(0.0, max(1e-9, float(coverage["best_score"].max()))),
-            color="#3b7dd8", edgecolor="white")
+    ax.hist(
+        coverage["best_score"],
+        bins=bins,
+        range=(0.0, max(1e-9, float(coverage["best_score"].max()))),
+        color="#3b7dd8",
+        edgecolor="white",
+    )
     ax.axvline(threshold, color="#c0392b", linestyle="--", label=f"strength threshold ({threshold:.2f})")
     ax.set_xlabel("best match score")
     ax.set_ylabel("requests")

@@ -25,8 +25,16 @@ from typing import Any, cast
 
 from matching.data.records import DataError, Problem, RecordsInfo, header_key, map_header
 
-__all__ = ["XLSX_MEDIA_TYPE", "MAX_ENTRIES", "MAX_UNCOMPRESSED_BYTES", "MAX_RATIO", "HEADER_SEARCH_ROWS",
-           "is_workbook", "check_workbook", "read_workbook_records"]
+__all__ = [
+    "XLSX_MEDIA_TYPE",
+    "MAX_ENTRIES",
+    "MAX_UNCOMPRESSED_BYTES",
+    "MAX_RATIO",
+    "HEADER_SEARCH_ROWS",
+    "is_workbook",
+    "check_workbook",
+    "read_workbook_records",
+]
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: A workbook holds a few dozen parts; thousands of entries are an attack or not a workbook.
@@ -56,46 +64,70 @@ def _ole_kind(data: bytes) -> str:
     # An encrypted .xlsx is an OLE2 container holding "EncryptionInfo" and "EncryptedPackage"
     # streams; the directory names are UTF-16, usually near the start of a small file.
     if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
-        return ("a password-protected (encrypted) Excel workbook: open it in Excel, remove the password "
-                "(File > Info > Protect Workbook) and save it again as .xlsx")
-    return ("an old Excel .xls (97-2003) workbook or another Office document: open it in Excel and save it "
-            "as .xlsx (Excel Workbook) or as CSV")
+        return (
+            "a password-protected (encrypted) Excel workbook: open it in Excel, remove the password "
+            "(File > Info > Protect Workbook) and save it again as .xlsx"
+        )
+    return (
+        "an old Excel .xls (97-2003) workbook or another Office document: open it in Excel and save it "
+        "as .xlsx (Excel Workbook) or as CSV"
+    )
 
 
 def check_workbook(archive: zipfile.ZipFile, source: str) -> None:
     """Refuse what is not a plain workbook, reading only the ZIP directory and the XML prologs."""
     entries = archive.infolist()
     if len(entries) > MAX_ENTRIES:
-        raise DataError.single(source, None, None, f"refused: the archive has {len(entries):,} entries "
-                                                   f"(a workbook has a few dozen; limit {MAX_ENTRIES:,})")
+        raise DataError.single(
+            source,
+            None,
+            None,
+            f"refused: the archive has {len(entries):,} entries (a workbook has a few dozen; limit {MAX_ENTRIES:,})",
+        )
     total = 0
     for entry in entries:
         total += entry.file_size
         if entry.file_size > _RATIO_FLOOR and entry.file_size > MAX_RATIO * max(entry.compress_size, 1):
-            raise DataError.single(source, None, None,
-                                   f"refused: part '{entry.filename[:80]}' would inflate {entry.compress_size:,} "
-                                   f"bytes to {entry.file_size:,} (ratio over {MAX_RATIO}): a ZIP bomb?")
+            raise DataError.single(
+                source,
+                None,
+                None,
+                f"refused: part '{entry.filename[:80]}' would inflate {entry.compress_size:,} "
+                f"bytes to {entry.file_size:,} (ratio over {MAX_RATIO}): a ZIP bomb?",
+            )
         if entry.flag_bits & 0x1:
             raise DataError.single(source, None, None, "refused: the archive is encrypted (password-protected)")
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise DataError.single(source, None, None,
-                               f"refused: the workbook would inflate to {total / 2**20:,.0f} MiB "
-                               f"(limit {MAX_UNCOMPRESSED_BYTES // 2**20} MiB): a ZIP bomb?")
+        raise DataError.single(
+            source,
+            None,
+            None,
+            f"refused: the workbook would inflate to {total / 2**20:,.0f} MiB "
+            f"(limit {MAX_UNCOMPRESSED_BYTES // 2**20} MiB): a ZIP bomb?",
+        )
     names = {entry.filename for entry in entries}
     if "xl/workbook.bin" in names:
         raise DataError.single(source, None, None, "a binary .xlsb Excel workbook: save it as .xlsx or CSV")
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise DataError.single(source, None, None, "a ZIP archive that is not an Excel .xlsx workbook "
-                                                   "(no xl/workbook.xml): expected .xlsx, CSV or JSON Lines")
+        raise DataError.single(
+            source,
+            None,
+            None,
+            "a ZIP archive that is not an Excel .xlsx workbook (no xl/workbook.xml): expected .xlsx, CSV or JSON Lines",
+        )
     for entry in entries:
         if entry.filename.endswith((".xml", ".rels", ".vml")):
             with archive.open(entry) as part:
                 prolog = part.read(_PROLOG_BYTES)
             for encoding in ("ascii", "utf-16-le", "utf-16-be"):
                 if "<!DOCTYPE".encode(encoding) in prolog or "<!ENTITY".encode(encoding) in prolog:
-                    raise DataError.single(source, None, None,
-                                           f"refused: part '{entry.filename[:80]}' declares a DOCTYPE or XML "
-                                           "entities, which no Excel workbook does")
+                    raise DataError.single(
+                        source,
+                        None,
+                        None,
+                        f"refused: part '{entry.filename[:80]}' declares a DOCTYPE or XML "
+                        "entities, which no Excel workbook does",
+                    )
 
 
 def _column_letter(index: int) -> str:
@@ -134,9 +166,14 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def read_workbook_records(source: str | Path | bytes, name: str, required: Iterable[str],
-                          aliases: dict[str, str] | None, info: RecordsInfo,
-                          sheet: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_workbook_records(
+    source: str | Path | bytes,
+    name: str,
+    required: Iterable[str],
+    aliases: dict[str, str] | None,
+    info: RecordsInfo,
+    sheet: str | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(row_number, record)`` from one worksheet (default: the first); see the module doc."""
     required = tuple(required)
     data = source if isinstance(source, bytes) else None
@@ -157,15 +194,26 @@ def read_workbook_records(source: str | Path | bytes, name: str, required: Itera
     try:
         archive = zipfile.ZipFile(io.BytesIO(data) if data is not None else cast("str | Path", source))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise DataError.single(name, None, None, "a damaged ZIP archive or Excel .xlsx workbook that cannot be "
-                                                 "read: open it in Excel and save it again as .xlsx") from None
+        raise DataError.single(
+            name,
+            None,
+            None,
+            "a damaged ZIP archive or Excel .xlsx workbook that cannot be "
+            "read: open it in Excel and save it again as .xlsx",
+        ) from None
     with archive:
         check_workbook(archive, name)
     yield from _read_sheet(io.BytesIO(data) if data is not None else source, name, required, aliases, info, sheet)
 
 
-def _read_sheet(opened: Any, name: str, required: tuple[str, ...], aliases: dict[str, str] | None,
-                info: RecordsInfo, sheet: str | None) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_sheet(
+    opened: Any,
+    name: str,
+    required: tuple[str, ...],
+    aliases: dict[str, str] | None,
+    info: RecordsInfo,
+    sheet: str | None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
     import openpyxl
     from defusedxml import DefusedXmlException
 
@@ -176,8 +224,12 @@ def _read_sheet(opened: Any, name: str, required: tuple[str, ...], aliases: dict
     except DefusedXmlException:
         raise DataError.single(name, None, None, "refused: the workbook declares XML entities") from None
     except Exception as exc:  # openpyxl raises many types (KeyError, ValueError...) on damaged files
-        raise DataError.single(name, None, None, f"unreadable Excel workbook ({type(exc).__name__}): open it in "
-                                                 "Excel and save it again as .xlsx") from None
+        raise DataError.single(
+            name,
+            None,
+            None,
+            f"unreadable Excel workbook ({type(exc).__name__}): open it in Excel and save it again as .xlsx",
+        ) from None
     try:
         worksheet = _pick_sheet(workbook, name, sheet)
         info.sheet = worksheet.title
@@ -189,8 +241,12 @@ def _read_sheet(opened: Any, name: str, required: tuple[str, ...], aliases: dict
     except DefusedXmlException:
         raise DataError.single(name, None, None, "refused: the workbook declares XML entities") from None
     except Exception as exc:
-        raise DataError.single(name, None, None, f"unreadable Excel worksheet ({type(exc).__name__}): open it in "
-                                                 "Excel and save it again as .xlsx") from None
+        raise DataError.single(
+            name,
+            None,
+            None,
+            f"unreadable Excel worksheet ({type(exc).__name__}): open it in Excel and save it again as .xlsx",
+        ) from None
     finally:
         workbook.close()
 
@@ -201,16 +257,19 @@ def _pick_sheet(workbook: Any, name: str, sheet: str | None) -> Any:
         raise DataError.single(name, None, None, "the workbook has no worksheet")
     if not sheet or not sheet.strip():
         return sheets[0]
-    for candidates in ([s for s in sheets if s.title == sheet],
-                       [s for s in sheets if header_key(s.title) == header_key(sheet)]):
+    for candidates in (
+        [s for s in sheets if s.title == sheet],
+        [s for s in sheets if header_key(s.title) == header_key(sheet)],
+    ):
         if len(candidates) == 1:
             return candidates[0]
     titles = ", ".join(f"'{s.title}'" for s in sheets)
     raise DataError.single(name, None, None, f"no sheet named '{sheet[:80]}'; the workbook has {titles}")
 
 
-def _records(worksheet: Any, name: str, required: tuple[str, ...], aliases: dict[str, str] | None,
-             info: RecordsInfo) -> Iterator[tuple[int, dict[str, Any]]]:
+def _records(
+    worksheet: Any, name: str, required: tuple[str, ...], aliases: dict[str, str] | None, info: RecordsInfo
+) -> Iterator[tuple[int, dict[str, Any]]]:
     sheet = worksheet.title
     rows = worksheet.iter_rows()
     fields: list[str] | None = None
@@ -240,7 +299,7 @@ def _records(worksheet: Any, name: str, required: tuple[str, ...], aliases: dict
             continue
         record: dict[str, Any] = {}
         problems: list[Problem] = []
-        for index, cell in enumerate(cells[:len(fields)]):
+        for index, cell in enumerate(cells[: len(fields)]):
             field = fields[index]
             value, error = _value(cell)
             if error:
@@ -257,7 +316,15 @@ def _records(worksheet: Any, name: str, required: tuple[str, ...], aliases: dict
         assert best is not None
         missing = [f for f in required if f not in map_header(best[2], aliases)[0]]
         shown = ", ".join(t for t in best[2] if t)[:120]
-        raise DataError([Problem(name, best[1], missing[0] if missing else None,
-                                 f"missing column(s) {', '.join(missing)}: no header row with them in the first "
-                                 f"{HEADER_SEARCH_ROWS} rows; the likeliest header (row {best[1]}) has {shown}",
-                                 sheet=sheet)])
+        raise DataError(
+            [
+                Problem(
+                    name,
+                    best[1],
+                    missing[0] if missing else None,
+                    f"missing column(s) {', '.join(missing)}: no header row with them in the first "
+                    f"{HEADER_SEARCH_ROWS} rows; the likeliest header (row {best[1]}) has {shown}",
+                    sheet=sheet,
+                )
+            ]
+        )

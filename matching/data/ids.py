@@ -42,8 +42,11 @@ class SeenIds:
         self._runs.append((hashes[order], line_numbers[order]))
         # Merge the newest runs while the older one is no bigger, up to runs of MAX_RUN ids:
         # few runs to search, and a merge never needs much more memory than the runs it merges.
-        while (len(self._runs) > 1 and len(self._runs[-2][0]) <= len(self._runs[-1][0])
-               and len(self._runs[-2][0]) + len(self._runs[-1][0]) <= self.MAX_RUN):
+        while (
+            len(self._runs) > 1
+            and len(self._runs[-2][0]) <= len(self._runs[-1][0])
+            and len(self._runs[-2][0]) + len(self._runs[-1][0]) <= self.MAX_RUN
+        ):
             (h2, l2), (h1, l1) = self._runs.pop(), self._runs.pop()
             merged_hashes = np.concatenate([h1, h2])
             order = np.argsort(merged_hashes, kind="stable")

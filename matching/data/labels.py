@@ -10,8 +10,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-__all__ = ["LABEL_YEARS", "EXPIRY_WARNING_MONTHS", "LABEL_STATUS_FR", "LabelStatus", "add_months", "label_end_default",
-           "label_status", "resolve_as_of"]
+__all__ = [
+    "LABEL_YEARS",
+    "EXPIRY_WARNING_MONTHS",
+    "LABEL_STATUS_FR",
+    "LabelStatus",
+    "add_months",
+    "label_end_default",
+    "label_status",
+    "resolve_as_of",
+]
 
 LABEL_YEARS = 3
 EXPIRY_WARNING_MONTHS = 6

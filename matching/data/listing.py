@@ -39,8 +39,9 @@ class ProfileQuery:
         return not (self.valid_on and not profile["label_start"] <= self.valid_on <= profile["label_end"])
 
 
-def select_profiles(profiles: list[dict[str, Any]], query: ProfileQuery, offset: int = 0,
-                    limit: int = 50) -> tuple[int, list[dict[str, Any]]]:
+def select_profiles(
+    profiles: list[dict[str, Any]], query: ProfileQuery, offset: int = 0, limit: int = 50
+) -> tuple[int, list[dict[str, Any]]]:
     """``(total matching, the page of profiles from offset)``, in the given order."""
     kept = [p for p in profiles if query.accepts(p)]
-    return len(kept), kept[offset:offset + limit]
+    return len(kept), kept[offset : offset + limit]

@@ -39,14 +39,31 @@ from matching.data.records import (
 from matching.data.validation import validate_profile, validate_request
 
 __all__ = [
-    "DataError", "GOOD_GRADE", "Problem", "LABEL_YEARS", "MAX_TEXT_CHARS", "MAX_FILE_TEXT_CHARS",
-    "PROFILE_FIELDS", "REQUEST_FIELDS",
-    "REQUEST_ALIASES", "PROFILE_ALIASES", "RecordsInfo", "header_key",
-    "read_records", "validate_profile", "validate_request", "profiles_frame",
-    "load_profiles", "load_requests", "load_qrels", "iter_request_blocks", "label_end_default",
-    "load_profile_rows", "map_header", "SeenIds",
+    "DataError",
+    "GOOD_GRADE",
+    "Problem",
+    "LABEL_YEARS",
+    "MAX_TEXT_CHARS",
+    "MAX_FILE_TEXT_CHARS",
+    "PROFILE_FIELDS",
+    "REQUEST_FIELDS",
+    "REQUEST_ALIASES",
+    "PROFILE_ALIASES",
+    "RecordsInfo",
+    "header_key",
+    "read_records",
+    "validate_profile",
+    "validate_request",
+    "profiles_frame",
+    "load_profiles",
+    "load_requests",
+    "load_qrels",
+    "iter_request_blocks",
+    "label_end_default",
+    "load_profile_rows",
+    "map_header",
+    "SeenIds",
 ]
-
 
 
 # ---------------------------------------------------------------------------- whole files
@@ -63,8 +80,11 @@ def _collect(records: Iterator[tuple[int, dict]], validate, info: RecordsInfo) -
             if row["id"] in first_line:
                 seen_on = first_line[row["id"]]
                 unit = "row" if info.sheet is not None else "line"
-                problems.extend(info.locate([Problem(info.source, line, "id",
-                                                     f"duplicate id '{row['id']}' (first on {unit} {seen_on})")]))
+                problems.extend(
+                    info.locate(
+                        [Problem(info.source, line, "id", f"duplicate id '{row['id']}' (first on {unit} {seen_on})")]
+                    )
+                )
             else:
                 first_line[row["id"]] = line
                 rows.append(row)
@@ -87,8 +107,9 @@ def profiles_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def load_profile_rows(source: str | Path | bytes, name: str | None = None,
-                      sheet: str | None = None) -> list[dict[str, Any]]:
+def load_profile_rows(
+    source: str | Path | bytes, name: str | None = None, sheet: str | None = None
+) -> list[dict[str, Any]]:
     """Load and validate profiles as plain rows, all-or-nothing: one dict per profile with the
     keys of :data:`PROFILE_FIELDS` in order, list fields as lists, dates as :class:`datetime.date`."""
     info = RecordsInfo()
@@ -114,8 +135,9 @@ def load_requests(source: str | Path | bytes, name: str | None = None, sheet: st
     return pd.DataFrame(_collect(records, validate_request, info), columns=list(REQUEST_FIELDS))
 
 
-def iter_request_blocks(source: str | Path | bytes, block_size: int = 2048,
-                        name: str | None = None, sheet: str | None = None) -> Iterator[list[dict[str, Any]]]:
+def iter_request_blocks(
+    source: str | Path | bytes, block_size: int = 2048, name: str | None = None, sheet: str | None = None
+) -> Iterator[list[dict[str, Any]]]:
     """Stream validated requests in blocks of ``block_size``, in bounded memory.
 
     Ids are checked for duplicates as they stream, block by block (see :class:`SeenIds`: 12
@@ -133,9 +155,18 @@ def iter_request_blocks(source: str | Path | bytes, block_size: int = 2048,
         if repeat is not None:
             position, first_line = repeat
             unit = "row" if info.sheet is not None else "line"
-            raise DataError(info.locate([Problem(info.source, lines[position], "id",
-                                                 f"duplicate id '{block[position]['id']}' "
-                                                 f"(first on {unit} {first_line})")]))
+            raise DataError(
+                info.locate(
+                    [
+                        Problem(
+                            info.source,
+                            lines[position],
+                            "id",
+                            f"duplicate id '{block[position]['id']}' (first on {unit} {first_line})",
+                        )
+                    ]
+                )
+            )
         return block
 
     for line, record in read_records(source, name, REQUEST_REQUIRED, REQUEST_ALIASES, info, sheet):

@@ -48,8 +48,13 @@ def file_checksum(path: str | Path) -> str:
 
 
 def _environment() -> dict[str, str]:
-    return {"matching": __version__, "scikit-learn": _version("scikit-learn"), "numpy": np.__version__,
-            "scipy": scipy.__version__, "python": platform.python_version()}
+    return {
+        "matching": __version__,
+        "scikit-learn": _version("scikit-learn"),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def manifest_for(source_checksum: str, n_profiles: int) -> dict[str, Any]:
@@ -96,8 +101,9 @@ def save_matcher(matcher: Matcher, directory: str | Path, source_checksum: str) 
     # The language detector's model, restricted, uncompressed: a one-off ``match`` then starts
     # without decompressing py3langid's whole model (bench/README.md has the figures).
     _atomic_write(directory / LANGUAGE_MODEL_FILE, language.save_model)
-    _atomic_write(directory / "manifest.json",
-                  lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2), encoding="utf-8"))
+    _atomic_write(
+        directory / "manifest.json", lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    )
     return directory
 
 
@@ -121,7 +127,8 @@ def load_matcher(directory: str | Path, source_checksum: str) -> Matcher:
     for key in ("format_version", "libraries", "source_sha256", "lexicons_sha256"):
         if manifest.get(key) != expected[key]:
             raise StaleIndexError(
-                f"saved index in {directory} is stale: {key} was {manifest.get(key)!r}, now {expected[key]!r}")
+                f"saved index in {directory} is stale: {key} was {manifest.get(key)!r}, now {expected[key]!r}"
+            )
     if file_checksum(index_path) != manifest.get("index_sha256"):
         raise StaleIndexError(f"saved index {index_path} is corrupt (checksum differs from its manifest)")
     try:

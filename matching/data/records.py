@@ -21,10 +21,21 @@ import pycountry
 
 from matching.analysis.text import fold
 
-PROFILE_FIELDS = ("id", "holder", "holder_type", "region", "title", "description", "domains",
-                  "languages", "countries", "label_start", "label_end", "contact")
-PROFILE_REQUIRED = ("id", "holder", "holder_type", "region", "title", "description", "domains",
-                    "label_start")
+PROFILE_FIELDS = (
+    "id",
+    "holder",
+    "holder_type",
+    "region",
+    "title",
+    "description",
+    "domains",
+    "languages",
+    "countries",
+    "label_start",
+    "label_end",
+    "contact",
+)
+PROFILE_REQUIRED = ("id", "holder", "holder_type", "region", "title", "description", "domains", "label_start")
 REQUEST_FIELDS = ("id", "text", "requester", "country", "language", "received", "group")
 REQUEST_REQUIRED = ("id", "text")
 MAX_ID_LENGTH = 200
@@ -55,7 +66,6 @@ _MAGIC = (
 _BINARY_CONTROLS = bytes(c for c in range(32) if c not in b"\t\n\r\x0c")
 
 
-
 def header_key(name: str) -> str:
     """A column name reduced for comparison: accents, case, punctuation and spacing ignored
     (``"Date de réception"``, ``"DATE_DE_RECEPTION"`` and ``"date de reception "`` are alike)."""
@@ -73,30 +83,34 @@ def _aliases(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 
 #: Column names understood for requests (staff keep their backlogs in French), by field.
-REQUEST_ALIASES = _aliases({
-    "id": ("identifiant", "référence", "ref", "identifiant de la demande", "référence de la demande", "request id"),
-    "text": ("texte", "demande", "texte de la demande", "request", "request text"),
-    "requester": ("demandeur", "collectivité demandeuse"),
-    "country": ("pays", "pays demandeur"),
-    "language": ("langue", "langue de la demande"),
-    "received": ("date de réception", "reçu", "reçue le", "reçu le", "réception", "received on", "date received"),
-    "group": ("groupe",),
-})
+REQUEST_ALIASES = _aliases(
+    {
+        "id": ("identifiant", "référence", "ref", "identifiant de la demande", "référence de la demande", "request id"),
+        "text": ("texte", "demande", "texte de la demande", "request", "request text"),
+        "requester": ("demandeur", "collectivité demandeuse"),
+        "country": ("pays", "pays demandeur"),
+        "language": ("langue", "langue de la demande"),
+        "received": ("date de réception", "reçu", "reçue le", "reçu le", "réception", "received on", "date received"),
+        "group": ("groupe",),
+    }
+)
 #: Column names understood for profiles, by field.
-PROFILE_ALIASES = _aliases({
-    "id": ("identifiant", "référence", "ref"),
-    "holder": ("porteur", "collectivité", "structure"),
-    "holder_type": ("type de porteur", "type de collectivité", "type"),
-    "region": ("région",),
-    "title": ("titre", "intitulé", "titre de l'expertise"),
-    "description": ("descriptif",),
-    "domains": ("domaines", "codes domaines"),
-    "languages": ("langues", "langues de travail"),
-    "countries": ("pays", "pays de coopération"),
-    "label_start": ("début du label", "date de début", "début", "date de labellisation"),
-    "label_end": ("fin du label", "date de fin", "fin", "fin de validité"),
-    "contact": ("contact",),
-})
+PROFILE_ALIASES = _aliases(
+    {
+        "id": ("identifiant", "référence", "ref"),
+        "holder": ("porteur", "collectivité", "structure"),
+        "holder_type": ("type de porteur", "type de collectivité", "type"),
+        "region": ("région",),
+        "title": ("titre", "intitulé", "titre de l'expertise"),
+        "description": ("descriptif",),
+        "domains": ("domaines", "codes domaines"),
+        "languages": ("langues", "langues de travail"),
+        "countries": ("pays", "pays de coopération"),
+        "label_start": ("début du label", "date de début", "début", "date de labellisation"),
+        "label_end": ("fin du label", "date de fin", "fin", "fin de validité"),
+        "contact": ("contact",),
+    }
+)
 
 
 @dataclass
@@ -122,8 +136,9 @@ def map_header(header: list[str], aliases: dict[str, str] | None) -> tuple[list[
     for position, name in enumerate(fields):
         if name in aliases.values() and name in seen:
             first = header[seen[name]].strip()
-            return fields, (f"columns '{first}' and '{header[position].strip()}' both mean '{name}': "
-                            "keep only one of them")
+            return fields, (
+                f"columns '{first}' and '{header[position].strip()}' both mean '{name}': keep only one of them"
+            )
         seen.setdefault(name, position)
     return fields, None
 
@@ -184,8 +199,9 @@ def _decode(raw: IO[bytes], source: str) -> IO[str]:
         raise DataError.single(source, None, None, "binary file (NUL bytes): expected UTF-8 text, CSV or JSON Lines")
     controls = len(head) - len(head.translate(None, _BINARY_CONTROLS))
     if controls > max(8, len(head) // 100):
-        raise DataError.single(source, None, None,
-                               f"binary file ({controls} control bytes): expected UTF-8 text, CSV or JSON Lines")
+        raise DataError.single(
+            source, None, None, f"binary file ({controls} control bytes): expected UTF-8 text, CSV or JSON Lines"
+        )
     encoding = "utf-8-sig"
     try:
         # The probe may cut a multi-byte character at its end: decode incrementally.
@@ -220,9 +236,14 @@ def _guess_format(name: str, first_char: str) -> str:
     return "jsonl" if name.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv"
 
 
-def read_records(source: str | Path | bytes, name: str | None = None,
-                 required: Iterable[str] = (), aliases: dict[str, str] | None = None,
-                 info: RecordsInfo | None = None, sheet: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_records(
+    source: str | Path | bytes,
+    name: str | None = None,
+    required: Iterable[str] = (),
+    aliases: dict[str, str] | None = None,
+    info: RecordsInfo | None = None,
+    sheet: str | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, record)`` from a JSON Lines, CSV or .xlsx file (path or bytes).
 
     ``aliases`` maps column names (see :func:`header_key`) to fields, for CSV and workbooks;
@@ -262,15 +283,20 @@ def read_records(source: str | Path | bytes, name: str | None = None,
         body = itertools.chain([line], lines)
         if _guess_format(source_name, line.lstrip()[:1]) == "jsonl":
             if line.lstrip().startswith("["):
-                raise DataError.single(source_name, skipped + 1, None,
-                                       "a JSON array: expected JSON Lines, one JSON object per line without [ ]")
+                raise DataError.single(
+                    source_name,
+                    skipped + 1,
+                    None,
+                    "a JSON array: expected JSON Lines, one JSON object per line without [ ]",
+                )
             yield from _read_jsonl(body, skipped, source_name, tuple(required))
         else:
             yield from _read_csv(body, skipped, source_name, tuple(required), aliases, info)
 
 
-def _read_jsonl(lines: Iterator[str], skipped: int, source: str,
-                required: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
+def _read_jsonl(
+    lines: Iterator[str], skipped: int, source: str, required: tuple[str, ...]
+) -> Iterator[tuple[int, dict]]:
     for number, line in enumerate(lines, start=skipped + 1):
         if not line.strip():
             continue
@@ -290,8 +316,14 @@ def _read_jsonl(lines: Iterator[str], skipped: int, source: str,
         yield number, record
 
 
-def _read_csv(lines: Iterator[str], skipped: int, source: str, required: tuple[str, ...],
-              aliases: dict[str, str] | None = None, info: RecordsInfo | None = None) -> Iterator[tuple[int, dict]]:
+def _read_csv(
+    lines: Iterator[str],
+    skipped: int,
+    source: str,
+    required: tuple[str, ...],
+    aliases: dict[str, str] | None = None,
+    info: RecordsInfo | None = None,
+) -> Iterator[tuple[int, dict]]:
     header_line = next(lines)
     # Excel in France writes ';'; choose the separator the header uses most.
     delimiter = max((",", ";", "\t"), key=header_line.count)
@@ -308,16 +340,21 @@ def _read_csv(lines: Iterator[str], skipped: int, source: str, required: tuple[s
     missing = [f for f in required if f not in header]
     if missing:
         shown = ", ".join(h.strip() for h in written)
-        raise DataError.single(source, 1, missing[0], f"missing column(s) {', '.join(missing)}; "
-                                                      f"header has {_shorten(shown) or 'nothing'}")
+        raise DataError.single(
+            source, 1, missing[0], f"missing column(s) {', '.join(missing)}; header has {_shorten(shown) or 'nothing'}"
+        )
     try:
         for row in reader:
             number = reader.line_num + skipped
             if not row or not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
-                raise DataError.single(source, number, None,
-                                       f"{len(row)} values for {len(header)} columns (check the separator and quotes)")
+                raise DataError.single(
+                    source,
+                    number,
+                    None,
+                    f"{len(row)} values for {len(header)} columns (check the separator and quotes)",
+                )
             yield number, dict(zip(header, row, strict=True))
     except csv.Error as exc:
         raise DataError.single(source, reader.line_num, None, f"malformed CSV ({exc})") from None

@@ -149,8 +149,10 @@ class ProfileStore:
 
     @staticmethod
     def _log(conn: sqlite3.Connection, profile_id: str, action: str, data: dict, at: str, note: str = "") -> None:
-        conn.execute("INSERT INTO history (profile_id, action, at, data, note) VALUES (?, ?, ?, ?, ?)",
-                     (profile_id, action, at, json.dumps(data, ensure_ascii=False), note))
+        conn.execute(
+            "INSERT INTO history (profile_id, action, at, data, note) VALUES (?, ?, ?, ?, ?)",
+            (profile_id, action, at, json.dumps(data, ensure_ascii=False), note),
+        )
 
     # ------------------------------------------------------------------ seeding
     def is_empty(self) -> bool:
@@ -169,8 +171,10 @@ class ProfileStore:
                 return 0
             at = _now()
             for row in rows:
-                conn.execute("INSERT INTO profiles (id, data, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                             (row["id"], json.dumps(row, ensure_ascii=False), ACTIVE, at, at))
+                conn.execute(
+                    "INSERT INTO profiles (id, data, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                    (row["id"], json.dumps(row, ensure_ascii=False), ACTIVE, at, at),
+                )
                 self._log(conn, row["id"], "seed", row, at, note=f"seeded from {Path(source).name}")
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seeded_from', ?)", (str(source),))
             self._bump(conn)
@@ -185,15 +189,16 @@ class ProfileStore:
         """Active profiles and the revision, read consistently in one transaction."""
         with self._transaction(write=False) as conn:
             revision = int(conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()[0])
-            rows = [json.loads(r[0]) for r in
-                    conn.execute("SELECT data FROM profiles WHERE status = ? ORDER BY id", (ACTIVE,))]
+            rows = [
+                json.loads(r[0])
+                for r in conn.execute("SELECT data FROM profiles WHERE status = ? ORDER BY id", (ACTIVE,))
+            ]
         return StoreSnapshot(revision, rows)
 
     def get(self, profile_id: str) -> dict[str, Any]:
         """The active profile ``profile_id`` (dates as :class:`datetime.date`); raise :class:`ProfileNotFound`."""
         with self._transaction(write=False) as conn:
-            row = conn.execute("SELECT data, status, withdrawn_at FROM profiles WHERE id = ?",
-                               (profile_id,)).fetchone()
+            row = conn.execute("SELECT data, status, withdrawn_at FROM profiles WHERE id = ?", (profile_id,)).fetchone()
         if row is None:
             raise ProfileNotFound(profile_id)
         if row["status"] != ACTIVE:
@@ -207,12 +212,21 @@ class ProfileStore:
     def history(self, profile_id: str) -> list[dict[str, Any]]:
         """Every recorded change to ``profile_id``, oldest first; raise :class:`ProfileNotFound` if none."""
         with self._transaction(write=False) as conn:
-            rows = conn.execute("SELECT seq, action, at, data, note FROM history WHERE profile_id = ? ORDER BY seq",
-                                (profile_id,)).fetchall()
+            rows = conn.execute(
+                "SELECT seq, action, at, data, note FROM history WHERE profile_id = ? ORDER BY seq", (profile_id,)
+            ).fetchall()
         if not rows:
             raise ProfileNotFound(profile_id)
-        return [{"seq": r["seq"], "action": r["action"], "at": r["at"], "profile": _from_json(json.loads(r["data"])),
-                 "note": r["note"]} for r in rows]
+        return [
+            {
+                "seq": r["seq"],
+                "action": r["action"],
+                "at": r["at"],
+                "profile": _from_json(json.loads(r["data"])),
+                "note": r["note"],
+            }
+            for r in rows
+        ]
 
     def counts(self) -> dict[str, int]:
         with self._transaction(write=False) as conn:
@@ -227,11 +241,14 @@ class ProfileStore:
         profile = _to_json(validate_profile(record))
         with self._write_lock, self._transaction(write=True) as conn:
             if conn.execute("SELECT 1 FROM profiles WHERE id = ?", (profile["id"],)).fetchone():
-                raise DuplicateProfile([Problem("profile", None, "id",
-                                                f"an expert profile with id '{profile['id']}' already exists")])
+                raise DuplicateProfile(
+                    [Problem("profile", None, "id", f"an expert profile with id '{profile['id']}' already exists")]
+                )
             at = _now()
-            conn.execute("INSERT INTO profiles (id, data, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                         (profile["id"], json.dumps(profile, ensure_ascii=False), ACTIVE, at, at))
+            conn.execute(
+                "INSERT INTO profiles (id, data, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (profile["id"], json.dumps(profile, ensure_ascii=False), ACTIVE, at, at),
+            )
             self._log(conn, profile["id"], "create", profile, at)
             self._bump(conn)
         return _from_json(profile)
@@ -244,8 +261,10 @@ class ProfileStore:
             if row is None or row["status"] != ACTIVE:
                 raise ProfileNotFound(profile_id, row["withdrawn_at"] if row else None)
             at = _now()
-            conn.execute("UPDATE profiles SET data = ?, updated_at = ? WHERE id = ?",
-                         (json.dumps(profile, ensure_ascii=False), at, profile_id))
+            conn.execute(
+                "UPDATE profiles SET data = ?, updated_at = ? WHERE id = ?",
+                (json.dumps(profile, ensure_ascii=False), at, profile_id),
+            )
             self._log(conn, profile_id, "update", profile, at)
             self._bump(conn)
         return _from_json(profile)
@@ -253,15 +272,16 @@ class ProfileStore:
     def withdraw(self, profile_id: str, reason: str = "") -> dict[str, Any]:
         """Mark a label withdrawn (kept, with a history entry); raise :class:`ProfileNotFound`."""
         with self._write_lock, self._transaction(write=True) as conn:
-            row = conn.execute("SELECT data, status, withdrawn_at FROM profiles WHERE id = ?",
-                               (profile_id,)).fetchone()
+            row = conn.execute("SELECT data, status, withdrawn_at FROM profiles WHERE id = ?", (profile_id,)).fetchone()
             if row is None:
                 raise ProfileNotFound(profile_id)
             if row["status"] != ACTIVE:
                 raise AlreadyWithdrawn(profile_id, row["withdrawn_at"])
             at = _now()
-            conn.execute("UPDATE profiles SET status = ?, withdrawn_at = ?, updated_at = ? WHERE id = ?",
-                         (WITHDRAWN, at, at, profile_id))
+            conn.execute(
+                "UPDATE profiles SET status = ?, withdrawn_at = ?, updated_at = ? WHERE id = ?",
+                (WITHDRAWN, at, at, profile_id),
+            )
             data = json.loads(row["data"])
             self._log(conn, profile_id, "withdraw", data, at, note=reason)
             self._bump(conn)

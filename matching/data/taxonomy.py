@@ -12,13 +12,28 @@ from matching.data.resources import data_path
 __all__ = ["Domain", "domains", "domain_codes", "HOLDER_TYPES", "REGIONS", "canonical_region"]
 
 HOLDER_TYPES: tuple[str, ...] = (
-    "commune", "intercommunalite", "departement", "region", "association", "autre",
+    "commune",
+    "intercommunalite",
+    "departement",
+    "region",
+    "association",
+    "autre",
 )
 
 REGIONS: tuple[str, ...] = (
-    "Auvergne-Rhône-Alpes", "Bourgogne-Franche-Comté", "Bretagne", "Centre-Val de Loire",
-    "Corse", "Grand Est", "Hauts-de-France", "Île-de-France", "Normandie",
-    "Nouvelle-Aquitaine", "Occitanie", "Pays de la Loire", "Provence-Alpes-Côte d'Azur",
+    "Auvergne-Rhône-Alpes",
+    "Bourgogne-Franche-Comté",
+    "Bretagne",
+    "Centre-Val de Loire",
+    "Corse",
+    "Grand Est",
+    "Hauts-de-France",
+    "Île-de-France",
+    "Normandie",
+    "Nouvelle-Aquitaine",
+    "Occitanie",
+    "Pays de la Loire",
+    "Provence-Alpes-Côte d'Azur",
     "Outre-mer",
 )
 _REGION_KEYS = {fold(r).replace("-", " "): r for r in REGIONS}

@@ -147,14 +147,15 @@ def _language_names() -> dict[str, frozenset[str]]:
     return _names_index(pairs)
 
 
-def _by_name(value: str, names: dict[str, frozenset[str]], what: str, problems: list[str],
-             field: str) -> str | None:
+def _by_name(value: str, names: dict[str, frozenset[str]], what: str, problems: list[str], field: str) -> str | None:
     codes = names.get(_name_key(value))
     if not codes:
         return None
     if len(codes) > 1:
-        problems.append(f"{field}\x1f'{value}' is ambiguous: it may be the {what} {' or '.join(sorted(codes))}; "
-                        "write the code instead")
+        problems.append(
+            f"{field}\x1f'{value}' is ambiguous: it may be the {what} {' or '.join(sorted(codes))}; "
+            "write the code instead"
+        )
         return ""
     return next(iter(codes))
 

@@ -23,19 +23,41 @@ from openpyxl.utils import get_column_letter
 from matching.analytics.coverage import STRONG_SCORE
 from matching.retrieval.ranking import Matcher
 
-__all__ = ["RESULT_SHEET", "WEAK_SHEET", "SUMMARY_SHEET", "RESULT_HEADERS", "WEAK_HEADERS", "ResultWorkbook",
-           "request_brief"]
+__all__ = [
+    "RESULT_SHEET",
+    "WEAK_SHEET",
+    "SUMMARY_SHEET",
+    "RESULT_HEADERS",
+    "WEAK_HEADERS",
+    "ResultWorkbook",
+    "request_brief",
+]
 
 RESULT_SHEET = "Experts classés"
 WEAK_SHEET = "Sans bonne expertise"
 SUMMARY_SHEET = "Résumé"
 #: (header, width in characters) of each sheet's columns.
-RESULT_HEADERS = (("Identifiant de la demande", 22), ("Rang", 7), ("Score", 9), ("Identifiant de l'expertise", 22),
-                  ("Porteur", 34), ("Titre de l'expertise", 60), ("Domaines", 18), ("Fin du label", 13),
-                  ("Termes correspondants", 60))
-WEAK_HEADERS = (("Identifiant de la demande", 22), ("Pays", 8), ("Langue", 8), ("Demandeur", 28),
-                ("Meilleur score", 14), ("Meilleure expertise", 22), ("Titre de la meilleure expertise", 50),
-                ("Début de la demande", 80))
+RESULT_HEADERS = (
+    ("Identifiant de la demande", 22),
+    ("Rang", 7),
+    ("Score", 9),
+    ("Identifiant de l'expertise", 22),
+    ("Porteur", 34),
+    ("Titre de l'expertise", 60),
+    ("Domaines", 18),
+    ("Fin du label", 13),
+    ("Termes correspondants", 60),
+)
+WEAK_HEADERS = (
+    ("Identifiant de la demande", 22),
+    ("Pays", 8),
+    ("Langue", 8),
+    ("Demandeur", 28),
+    ("Meilleur score", 14),
+    ("Meilleure expertise", 22),
+    ("Titre de la meilleure expertise", 50),
+    ("Début de la demande", 80),
+)
 EXCERPT_CHARS = 300
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
@@ -44,8 +66,13 @@ _HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 def request_brief(request: dict[str, Any]) -> tuple[str, str, str, str, str]:
     """What the "without a good expert" sheet shows of a request (small, sent back by workers)."""
     text = " ".join(request["text"].split())
-    return (request["id"], request.get("country", ""), request.get("language", ""), request.get("requester", ""),
-            text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else ""))
+    return (
+        request["id"],
+        request.get("country", ""),
+        request.get("language", ""),
+        request.get("requester", ""),
+        text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else ""),
+    )
 
 
 def _text_cell(sheet: Any, value: str) -> Any:
@@ -73,9 +100,10 @@ class ResultWorkbook:
         self.counts = _Counts()
         profiles = matcher.index.profiles_
         # expert id -> (domains, label end), for the columns the batch rows do not carry.
-        self._extra = {str(pid): (", ".join(domains), end.date() if hasattr(end, "date") else end)
-                       for pid, domains, end in zip(profiles["id"], profiles["domains"], profiles["label_end"],
-                                                    strict=True)}
+        self._extra = {
+            str(pid): (", ".join(domains), end.date() if hasattr(end, "date") else end)
+            for pid, domains, end in zip(profiles["id"], profiles["domains"], profiles["label_end"], strict=True)
+        }
         self.book = Workbook(write_only=True)
         self.results = self._sheet(RESULT_SHEET, RESULT_HEADERS)
         self.weak = self._sheet(WEAK_SHEET, WEAK_HEADERS)
@@ -107,9 +135,19 @@ class ResultWorkbook:
             score_cell.number_format = "0.000"
             end_cell = WriteOnlyCell(sheet, value=label_end)
             end_cell.number_format = "DD/MM/YYYY"
-            sheet.append([_text_cell(sheet, request_id), rank, score_cell, _text_cell(sheet, expert_id),
-                          _text_cell(sheet, holder), _text_cell(sheet, title), domains, end_cell,
-                          _text_cell(sheet, " ; ".join(terms))])
+            sheet.append(
+                [
+                    _text_cell(sheet, request_id),
+                    rank,
+                    score_cell,
+                    _text_cell(sheet, expert_id),
+                    _text_cell(sheet, holder),
+                    _text_cell(sheet, title),
+                    domains,
+                    end_cell,
+                    _text_cell(sheet, " ; ".join(terms)),
+                ]
+            )
             if rank == 1:
                 best[request_id] = (score, expert_id, title)
         self.counts.rows += len(rows)
@@ -121,9 +159,18 @@ class ResultWorkbook:
                 continue
             score_cell = WriteOnlyCell(self.weak, value=score)
             score_cell.number_format = "0.000"
-            self.weak.append([_text_cell(self.weak, request_id), country, language, _text_cell(self.weak, requester),
-                              score_cell, _text_cell(self.weak, expert_id), _text_cell(self.weak, title),
-                              _text_cell(self.weak, excerpt)])
+            self.weak.append(
+                [
+                    _text_cell(self.weak, request_id),
+                    country,
+                    language,
+                    _text_cell(self.weak, requester),
+                    score_cell,
+                    _text_cell(self.weak, expert_id),
+                    _text_cell(self.weak, title),
+                    _text_cell(self.weak, excerpt),
+                ]
+            )
             self.counts.weak_rows += 1
 
     def discard(self) -> None:
@@ -137,8 +184,9 @@ class ResultWorkbook:
                 with contextlib.suppress(OSError, ValueError, TypeError):
                     writer.cleanup()
 
-    def close(self, out: str | Path | IO[bytes], source: str, seconds: float, top_k: int,
-              options: dict[str, str]) -> None:
+    def close(
+        self, out: str | Path | IO[bytes], source: str, seconds: float, top_k: int, options: dict[str, str]
+    ) -> None:
         """Write the summary sheet, set the filters' ranges and save to ``out`` (path or binary file)."""
         c = self.counts
         self.results.auto_filter.ref = f"A1:{get_column_letter(len(RESULT_HEADERS))}{c.rows + 1}"

@@ -40,8 +40,13 @@ from matching.data.taxonomy import domain_codes, domains
 __all__ = ["ProfileIndex", "DEFAULT_FIELD_WEIGHTS"]
 
 #: Relative weight of each profile field in the term counts.
-DEFAULT_FIELD_WEIGHTS: dict[str, float] = {"title": 2.0, "domains": 1.0, "description": 1.0, "contact": 1.0,
-                                           "expansion": 1.0}
+DEFAULT_FIELD_WEIGHTS: dict[str, float] = {
+    "title": 2.0,
+    "domains": 1.0,
+    "description": 1.0,
+    "contact": 1.0,
+    "expansion": 1.0,
+}
 
 
 class ProfileIndex:
@@ -89,8 +94,14 @@ class ProfileIndex:
     expansion_phrases_ : list of str
     """
 
-    def __init__(self, field_weights: dict[str, float] | None = None, k1: float = 1.6, b: float = 0.9,
-                 expansion: PhraseLexicon | None = None, expansion_max_zipf: float | None = 4.8) -> None:
+    def __init__(
+        self,
+        field_weights: dict[str, float] | None = None,
+        k1: float = 1.6,
+        b: float = 0.9,
+        expansion: PhraseLexicon | None = None,
+        expansion_max_zipf: float | None = 4.8,
+    ) -> None:
         self.field_weights = field_weights
         self.expansion_max_zipf = expansion_max_zipf
         self.k1 = k1
@@ -143,8 +154,9 @@ class ProfileIndex:
         own_rows, own_cols = np.frombuffer(rows, dtype=np.int32), np.frombuffer(cols, dtype=np.int32)
         own_data = np.frombuffer(data, dtype=np.float32)
         if found_in:
-            exp_rows, exp_cols, exp_sources, exp_whole = self._add_expansion(analyzer, found_in, vocabulary,
-                                                                             word_counts)
+            exp_rows, exp_cols, exp_sources, exp_whole = self._add_expansion(
+                analyzer, found_in, vocabulary, word_counts
+            )
         else:
             exp_rows = exp_cols = exp_sources = np.zeros(0, dtype=np.int32)
             exp_whole = np.zeros(0, dtype=bool)
@@ -217,8 +229,9 @@ class ProfileIndex:
         return self
 
     # ------------------------------------------------------------------ expansion
-    def _add_expansion(self, analyzer, found_in: list[list[list[str]]], vocabulary: dict[str, int],
-                       word_counts: Counter[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _add_expansion(
+        self, analyzer, found_in: list[list[list[str]]], vocabulary: dict[str, int], word_counts: Counter[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The ``expansion`` field's entries: ``(rows, columns, sources)`` arrays of the same
         length, ``sources`` being positions in ``expansion_phrases_`` (the technical phrase behind
         each entry). New terms are added to ``vocabulary`` and their words to ``word_counts``.
@@ -235,6 +248,7 @@ class ProfileIndex:
             # Everyday phrases hold common words ("quelques", "parents", "grande"): alone they
             # say nothing of the technical phrase, and would match any request.
             return cutoff is None or zipf_frequency(word, "fr") < cutoff
+
         technical: dict[str, int] = {}
         everyday: dict[str, int] = {}
         phrase_terms: list[list[int]] = []
@@ -245,7 +259,7 @@ class ProfileIndex:
         for row, texts in enumerate(found_in):
             for terms in texts:
                 for hit in self.expansion.find(terms):
-                    key = tuple(terms[hit.start:hit.end])
+                    key = tuple(terms[hit.start : hit.end])
                     group = groups.get(key)
                     if group is None:
                         ids = []
@@ -253,8 +267,14 @@ class ProfileIndex:
                             pid = everyday.setdefault(entry.target, len(everyday))
                             if pid == len(phrase_terms):
                                 words = analyzer.words(entry.target)
-                                phrase_terms.append([add_term(t.term, len(vocabulary))
-                                                     for w in words if specific(w) for t in analyzer.word(w)])
+                                phrase_terms.append(
+                                    [
+                                        add_term(t.term, len(vocabulary))
+                                        for w in words
+                                        if specific(w)
+                                        for t in analyzer.word(w)
+                                    ]
+                                )
                                 one_word.append(len(words) == 1)
                             ids.append(pid)
                         source = technical.setdefault(hit.entries[0].source, len(technical))
@@ -282,12 +302,23 @@ class ProfileIndex:
         for phrase, count in zip(everyday, uses.tolist(), strict=True):  # display forms count every occurrence
             for w in analyzer.words(phrase):
                 word_counts[w] += count
-        return (np.repeat(pair_rows, per_pair), flat_terms[np.repeat(starts[pair_phrases], per_pair) + offsets],
-                np.repeat(pair_sources, per_pair), np.repeat(np.array(one_word, dtype=bool)[pair_phrases], per_pair))
+        return (
+            np.repeat(pair_rows, per_pair),
+            flat_terms[np.repeat(starts[pair_phrases], per_pair) + offsets],
+            np.repeat(pair_sources, per_pair),
+            np.repeat(np.array(one_word, dtype=bool)[pair_phrases], per_pair),
+        )
 
-    def _fit_expansion_sources(self, n_terms: int, own_rows: np.ndarray, own_cols: np.ndarray,
-                               exp_rows: np.ndarray, exp_cols: np.ndarray, sources: np.ndarray,
-                               whole: np.ndarray) -> None:
+    def _fit_expansion_sources(
+        self,
+        n_terms: int,
+        own_rows: np.ndarray,
+        own_cols: np.ndarray,
+        exp_rows: np.ndarray,
+        exp_cols: np.ndarray,
+        sources: np.ndarray,
+        whole: np.ndarray,
+    ) -> None:
         """Keep, for each entry a profile holds only through its expansion (in ``exp_*``, not
         in ``own_*``), the first technical phrase that brought it, and whether an everyday
         phrase of one word (after common words are left out) brought it (``whole``)."""
@@ -298,8 +329,9 @@ class ProfileIndex:
             self.expanded_terms_ = np.zeros(n_terms, dtype=bool)
             self.expansion_phrases_ = []
             return
-        expanded_keys, first, inverse = np.unique(exp_rows.astype(np.int64) * n_terms + exp_cols, return_index=True,
-                                                  return_inverse=True)
+        expanded_keys, first, inverse = np.unique(
+            exp_rows.astype(np.int64) * n_terms + exp_cols, return_index=True, return_inverse=True
+        )
         any_whole = np.zeros(len(expanded_keys), dtype=bool)
         np.logical_or.at(any_whole, inverse.ravel(), whole)
         # Membership by binary search in the sorted own keys (np.isin sorts both sets together).

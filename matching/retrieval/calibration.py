@@ -44,8 +44,12 @@ class ScoreCalibration:
         """Calibrated scores, shape of ``scores`` (n_queries, k); ``ceilings`` and ``terms`` of
         shape (n_queries,). A score of 0 (no match) stays 0."""
         coverage, relative = features_of(scores, ceilings)
-        z = (self.intercept + self.coverage_coef * coverage + self.relative_coef * relative
-             + self.terms_coef * np.log1p(terms)[:, None])
+        z = (
+            self.intercept
+            + self.coverage_coef * coverage
+            + self.relative_coef * relative
+            + self.terms_coef * np.log1p(terms)[:, None]
+        )
         return np.where(scores > 0, 1.0 / (1.0 + np.exp(-z)), 0.0).astype(np.float32)
 
 

@@ -23,8 +23,9 @@ class CandidateGenerator:
     left out of the first stage (see :func:`first_stage_scores`).
     """
 
-    def __init__(self, index: ProfileIndex, first_stage_max_df: float,
-                 cache: dict[MatchFilters, FilteredIndex]) -> None:
+    def __init__(
+        self, index: ProfileIndex, first_stage_max_df: float, cache: dict[MatchFilters, FilteredIndex]
+    ) -> None:
         self.index = index
         self.first_stage_max_df = first_stage_max_df
         self.cache = cache

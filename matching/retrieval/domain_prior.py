@@ -58,7 +58,7 @@ class DomainPrior:
         sims = np.asarray(queries @ self.centroids_by_term_, dtype=np.float32)
         top = sims.max(axis=1, keepdims=True)
         np.divide(sims, top, out=sims, where=top > 0)
-        return sims ** self.sharpness
+        return sims**self.sharpness
 
     def boost(self, queries: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
         """Boost in [0, 1] of profiles ``rows`` (shape (n_queries, k)) for each query.

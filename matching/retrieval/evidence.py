@@ -9,8 +9,14 @@ from matching.index.profiles import ProfileIndex
 __all__ = ["lone_expansions"]
 
 
-def lone_expansions(index: ProfileIndex, min_expansion_terms: int, rows: np.ndarray, columns: np.ndarray,
-                    pairs: np.ndarray, products: np.ndarray) -> np.ndarray:
+def lone_expansions(
+    index: ProfileIndex,
+    min_expansion_terms: int,
+    rows: np.ndarray,
+    columns: np.ndarray,
+    pairs: np.ndarray,
+    products: np.ndarray,
+) -> np.ndarray:
     """Boolean mask over entries (profile ``rows[i]``, term ``columns[i]``) of (request,
     profile) pair ``pairs[i]`` with a non-zero ``products[i]``: those the profile holds only
     through the everyday phrases of one technical phrase, of which the request meets no other

@@ -76,8 +76,9 @@ class Explainer:
         self.min_expansion_terms = min_expansion_terms
         self.chunk_cells = chunk_cells
 
-    def explain(self, vectors: sp.csr_matrix, rows: np.ndarray,
-                queries: Sequence[AnalysedQuery]) -> list[list[tuple[MatchedTerm, ...]]]:
+    def explain(
+        self, vectors: sp.csr_matrix, rows: np.ndarray, queries: Sequence[AnalysedQuery]
+    ) -> list[list[tuple[MatchedTerm, ...]]]:
         """Matched terms for every (query, ranked row) pair, largest contribution first."""
         b_idx, k_idx = np.nonzero(rows >= 0)
         out: list[list[tuple[MatchedTerm, ...]]] = [[() for _ in range(rows.shape[1])] for _ in range(rows.shape[0])]
@@ -109,14 +110,15 @@ class Explainer:
         chunk = max(1, self.chunk_cells // max(n_terms, 1))
         for lo in range(0, vectors.shape[0], chunk):
             hi = min(vectors.shape[0], lo + chunk)
-            pairs = by_query[np.searchsorted(sorted_queries, lo):np.searchsorted(sorted_queries, hi)]
+            pairs = by_query[np.searchsorted(sorted_queries, lo) : np.searchsorted(sorted_queries, hi)]
             if len(pairs) == 0:
                 continue
             dense = dense_rows(vectors, lo, hi)
             owner, columns, values = row_entries(matrix, profile_rows[pairs])
             products = values * dense.ravel().take((query_rows[pairs][owner] - lo) * n_terms + columns)
-            lone = lone_expansions(self.index, self.min_expansion_terms, profile_rows[pairs][owner], columns,
-                                   owner, products)
+            lone = lone_expansions(
+                self.index, self.min_expansion_terms, profile_rows[pairs][owner], columns, owner, products
+            )
             products[lone] = 0.0
             hit = products != 0
             owner, columns, products = owner[hit], columns[hit], products[hit]
@@ -133,8 +135,7 @@ class Explainer:
                 yield pair, kept_columns[lo_i:hi_i], kept_values[lo_i:hi_i], expanded[lo_i:hi_i]
 
 
-def explained_term(display: str, origin: TermOrigin | None,
-                    expanded: str | None) -> tuple[str, str, str, str | None]:
+def explained_term(display: str, origin: TermOrigin | None, expanded: str | None) -> tuple[str, str, str, str | None]:
     """``(term, via, words, target)`` of a matched term (see :class:`MatchedTerm`).
 
     ``display`` is the term as written, ``origin`` how the request led to it (None: its own
@@ -147,7 +148,8 @@ def explained_term(display: str, origin: TermOrigin | None,
     return display, "request" if origin is None else origin.via, words, target
 
 
-def matched_term(display: str, stem: str, contribution: float, origin: TermOrigin | None,
-                  expanded: str | None) -> MatchedTerm:
+def matched_term(
+    display: str, stem: str, contribution: float, origin: TermOrigin | None, expanded: str | None
+) -> MatchedTerm:
     term, via, words, target = explained_term(display, origin, expanded)
     return MatchedTerm(term, stem, contribution, via, words, target)

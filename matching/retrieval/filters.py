@@ -36,10 +36,12 @@ class FilterField:
 #: The list filters, in the order the doors show them.
 FILTER_FIELDS: tuple[FilterField, ...] = (
     FilterField("domains", "Domain codes (see /domains)", "--domain", "CODE", "domaines", "Domaines retenus"),
-    FilterField("languages", "Experts' working languages (ISO 639-1)", "--language", "CODE", "langues",
-                "Langues des experts"),
-    FilterField("countries", "Countries of past cooperation (ISO 3166-1)", "--country", "CODE", "pays",
-                "Pays de coopération"),
+    FilterField(
+        "languages", "Experts' working languages (ISO 639-1)", "--language", "CODE", "langues", "Langues des experts"
+    ),
+    FilterField(
+        "countries", "Countries of past cooperation (ISO 3166-1)", "--country", "CODE", "pays", "Pays de coopération"
+    ),
     FilterField("regions", "French regions of the holders", "--region", "NAME", "region", None),
     FilterField("holder_types", "commune, intercommunalite, …", "--holder-type", "TYPE", "type", None),
 )

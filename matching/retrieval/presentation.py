@@ -22,13 +22,27 @@ from matching.data.taxonomy import domains
 from matching.retrieval.ranking import Match, Matcher, MatchResult
 
 __all__ = [
-    "HOLDER_TYPE_LABELS_FR", "Segment", "TermView", "ResultView", "add_months", "label_status",
-    "present", "segments", "request_segments", "language_notice", "language_name_fr", "profile_view",
+    "HOLDER_TYPE_LABELS_FR",
+    "Segment",
+    "TermView",
+    "ResultView",
+    "add_months",
+    "label_status",
+    "present",
+    "segments",
+    "request_segments",
+    "language_notice",
+    "language_name_fr",
+    "profile_view",
 ]
 
 HOLDER_TYPE_LABELS_FR = {
-    "commune": "Commune", "intercommunalite": "Intercommunalité", "departement": "Département",
-    "region": "Région", "association": "Association", "autre": "Autre",
+    "commune": "Commune",
+    "intercommunalite": "Intercommunalité",
+    "departement": "Département",
+    "region": "Région",
+    "association": "Association",
+    "autre": "Autre",
 }
 #: A label ending within this many months of the reference date is flagged.
 Segment = tuple[str, bool]
@@ -89,8 +103,9 @@ def _to_date(value: Any) -> date:
 
 
 def _term_views(match: Match) -> tuple[TermView, ...]:
-    return tuple(TermView(t.term, t.via, t.source, t.words, t.target, t.contribution, t.label())
-                 for t in match.matched_terms)
+    return tuple(
+        TermView(t.term, t.via, t.source, t.words, t.target, t.contribution, t.label()) for t in match.matched_terms
+    )
 
 
 def present(matcher: Matcher, result: MatchResult, as_of: date, highlights: bool = False) -> list[ResultView]:
@@ -108,17 +123,29 @@ def present(matcher: Matcher, result: MatchResult, as_of: date, highlights: bool
             # A term matched through the profile's expansion stands for a technical phrase of
             # the profile ("décharge sauvage ← fumée"): the phrase's words are what to highlight.
             stems = {t.stem for t in m.matched_terms} | _stems_of(
-                {w for t in m.matched_terms if t.via == "thesaurus" for w in _WORD.findall(fold(t.term))})
+                {w for t in m.matched_terms if t.via == "thesaurus" for w in _WORD.findall(fold(t.term))}
+            )
             title_segments = segments(title, highlight_spans(title, stems))
             text, spans = excerpt(descriptions[row], highlight_spans(descriptions[row], stems))
             excerpt_segments = segments(text, spans)
-        out.append(ResultView(
-            rank=m.rank, expert_id=m.expert_id, score=round(m.score, 4), holder=index.holders_[row],
-            holder_type=index.holder_types_[row], region=index.regions_[row], title=title,
-            domains=tuple(domains[row]), label_start=index.label_start_[row].item(), label_end=end,
-            label_status=label_status(end, as_of), matched_terms=_term_views(m), title_segments=title_segments,
-            excerpt_segments=excerpt_segments,
-        ))
+        out.append(
+            ResultView(
+                rank=m.rank,
+                expert_id=m.expert_id,
+                score=round(m.score, 4),
+                holder=index.holders_[row],
+                holder_type=index.holder_types_[row],
+                region=index.regions_[row],
+                title=title,
+                domains=tuple(domains[row]),
+                label_start=index.label_start_[row].item(),
+                label_end=end,
+                label_status=label_status(end, as_of),
+                matched_terms=_term_views(m),
+                title_segments=title_segments,
+                excerpt_segments=excerpt_segments,
+            )
+        )
     return out
 
 
@@ -162,12 +189,16 @@ def language_notice(language: DetectedLanguage, french: bool = False) -> str | N
     if language.supported:
         return None
     if french:
-        return (f"La demande semble rédigée en {language_name_fr(language.code)} : la recherche n'est fiable "
-                "qu'en français, anglais, espagnol et portugais. Les résultats peuvent être incomplets ; "
-                "faites traduire la demande si possible.")
+        return (
+            f"La demande semble rédigée en {language_name_fr(language.code)} : la recherche n'est fiable "
+            "qu'en français, anglais, espagnol et portugais. Les résultats peuvent être incomplets ; "
+            "faites traduire la demande si possible."
+        )
     supported = ", ".join(["fr", *sorted(CROSS_LINGUAL)])
-    return (f"The request seems to be written in '{language.code}': matching is reliable only for "
-            f"{supported}. Results may be incomplete; translate the request if possible.")
+    return (
+        f"The request seems to be written in '{language.code}': matching is reliable only for "
+        f"{supported}. Results may be incomplete; translate the request if possible."
+    )
 
 
 def profile_view(profile: dict[str, Any], as_of: date) -> dict[str, Any]:
@@ -183,13 +214,23 @@ def profile_view(profile: dict[str, Any], as_of: date) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- file errors in French
-FIELD_NAMES_FR = {"id": "identifiant", "text": "texte", "requester": "demandeur", "country": "pays",
-                  "language": "langue", "received": "date de réception", "group": "groupe"}
+FIELD_NAMES_FR = {
+    "id": "identifiant",
+    "text": "texte",
+    "requester": "demandeur",
+    "country": "pays",
+    "language": "langue",
+    "received": "date de réception",
+    "group": "groupe",
+}
 # (pattern of a loader message, French wording): the loader speaks English (CLI, API, logs);
 # the staff page shows the same problems in French. Unknown messages are shown as they are.
 _PROBLEMS_FR: tuple[tuple[str, str], ...] = (
-    (r"missing column\(s\) ([^;:]+)[;:].*", "colonne(s) manquante(s) : {0} (la ligne d'en-tête doit nommer "
-                                             "au moins l'identifiant et le texte de chaque demande)"),
+    (
+        r"missing column\(s\) ([^;:]+)[;:].*",
+        "colonne(s) manquante(s) : {0} (la ligne d'en-tête doit nommer "
+        "au moins l'identifiant et le texte de chaque demande)",
+    ),
     (r"missing or empty", "valeur manquante ou vide"),
     (r"missing field", "champ manquant"),
     (r"no records", "aucune demande dans le fichier"),
@@ -200,21 +241,32 @@ _PROBLEMS_FR: tuple[tuple[str, str], ...] = (
     (r"'(.*)' is not an ISO 3166-1 .*", "« {0} » n'est ni un code pays (SN, MA…) ni un nom de pays connu"),
     (r"'(.*)' is not an ISO 639-1 .*", "« {0} » n'est ni un code de langue (fr, es…) ni un nom de langue connu"),
     (r"'(.*)' is ambiguous.*", "« {0} » est ambigu : écrivez le code à la place"),
-    (r"the cell holds a formula \((.*)\).*", "la cellule contient une formule ({0}) : collez les valeurs seules "
-                                            "(Collage spécial > Valeurs)"),
+    (
+        r"the cell holds a formula \((.*)\).*",
+        "la cellule contient une formule ({0}) : collez les valeurs seules (Collage spécial > Valeurs)",
+    ),
     (r"the cell shows an Excel error \((.*)\)", "la cellule affiche une erreur Excel ({0})"),
-    (r"a password-protected.*", "classeur protégé par un mot de passe : retirez le mot de passe dans Excel "
-                                "(Fichier > Informations > Protéger le classeur), puis enregistrez-le en .xlsx"),
-    (r"an old Excel \.xls.*", "ancien format Excel .xls : ouvrez-le dans Excel et enregistrez-le au format "
-                              ".xlsx (Classeur Excel) ou CSV"),
+    (
+        r"a password-protected.*",
+        "classeur protégé par un mot de passe : retirez le mot de passe dans Excel "
+        "(Fichier > Informations > Protéger le classeur), puis enregistrez-le en .xlsx",
+    ),
+    (
+        r"an old Excel \.xls.*",
+        "ancien format Excel .xls : ouvrez-le dans Excel et enregistrez-le au format .xlsx (Classeur Excel) ou CSV",
+    ),
     (r"refused: .*ZIP bomb.*", "classeur refusé : son contenu décompressé serait anormalement volumineux"),
     (r"refused: .*(DOCTYPE|entities).*", "classeur refusé : il contient des déclarations XML interdites"),
     (r"refused: .*", "classeur refusé : sa structure n'est pas celle d'un classeur Excel ordinaire"),
-    (r"a ZIP archive that is not.*|a damaged ZIP.*|unreadable Excel.*",
-     "ce fichier n'est pas un classeur Excel .xlsx lisible : ouvrez-le dans Excel et enregistrez-le à nouveau"),
+    (
+        r"a ZIP archive that is not.*|a damaged ZIP.*|unreadable Excel.*",
+        "ce fichier n'est pas un classeur Excel .xlsx lisible : ouvrez-le dans Excel et enregistrez-le à nouveau",
+    ),
     (r"no sheet named '(.*)'; the workbook has (.*)", "aucune feuille nommée « {0} » ; le classeur contient : {1}"),
-    (r"columns '(.*)' and '(.*)' both mean .*", "les colonnes « {0} » et « {1} » désignent la même information : "
-                                               "gardez-en une seule"),
+    (
+        r"columns '(.*)' and '(.*)' both mean .*",
+        "les colonnes « {0} » et « {1} » désignent la même information : gardez-en une seule",
+    ),
     (r"([\d,]+) characters, longer than the limit of ([\d,]+)", "{0} caractères, au-delà de la limite de {1}"),
     (r"binary file \((.*)\).*", "fichier binaire ({0}) : attendu un classeur .xlsx, un CSV ou du JSON Lines"),
     (r"not valid UTF-8 text.*", "texte illisible (ni UTF-8 ni Windows-1252)"),

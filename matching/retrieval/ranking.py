@@ -101,11 +101,21 @@ class Matcher:
         returns raw BM25 scores (for fitting the calibration).
     """
 
-    def __init__(self, index: ProfileIndex, query_analyzer: QueryAnalyzer | None = None,
-                 domain_prior: DomainPrior | None = None, prior_weight: float = 0.4,
-                 explain_terms: int = 5, feedback_weight: float = 0.3, feedback_docs: int = 3,
-                 rerank_depth: int = 50, first_stage_max_df: float = 0.12, confident_terms: int = 12,
-                 calibration: ScoreCalibration | None = DEFAULT_CALIBRATION, min_expansion_terms: int = 2) -> None:
+    def __init__(
+        self,
+        index: ProfileIndex,
+        query_analyzer: QueryAnalyzer | None = None,
+        domain_prior: DomainPrior | None = None,
+        prior_weight: float = 0.4,
+        explain_terms: int = 5,
+        feedback_weight: float = 0.3,
+        feedback_docs: int = 3,
+        rerank_depth: int = 50,
+        first_stage_max_df: float = 0.12,
+        confident_terms: int = 12,
+        calibration: ScoreCalibration | None = DEFAULT_CALIBRATION,
+        min_expansion_terms: int = 2,
+    ) -> None:
         self.index = index
         self.query_analyzer = query_analyzer if query_analyzer is not None else QueryAnalyzer().fit(index)
         self.domain_prior = domain_prior
@@ -121,14 +131,25 @@ class Matcher:
         self._allowed_cache: dict[MatchFilters, FilteredIndex] = {}
 
     # ------------------------------------------------------------------ public
-    def search(self, text: str, filters: MatchFilters | None = None, top_k: int = 10,
-               language: str | None = None, max_per_holder: int | None = None) -> MatchResult:
+    def search(
+        self,
+        text: str,
+        filters: MatchFilters | None = None,
+        top_k: int = 10,
+        language: str | None = None,
+        max_per_holder: int | None = None,
+    ) -> MatchResult:
         """Rank profiles for one request."""
         return self.search_many([text], filters, top_k, [language], max_per_holder)[0]
 
-    def search_many(self, texts: Sequence[str], filters: MatchFilters | None = None, top_k: int = 10,
-                    languages: Sequence[str | None] | None = None,
-                    max_per_holder: int | None = None) -> list[MatchResult]:
+    def search_many(
+        self,
+        texts: Sequence[str],
+        filters: MatchFilters | None = None,
+        top_k: int = 10,
+        languages: Sequence[str | None] | None = None,
+        max_per_holder: int | None = None,
+    ) -> list[MatchResult]:
         """Rank profiles for a block of requests (one sparse product for the whole block).
 
         The one matching pipeline: the API, the staff page, the CLI, batch, coverage and
@@ -149,13 +170,13 @@ class Matcher:
         for b, q in enumerate(queries):
             matches = [
                 Match(rank + 1, str(self.index.ids_[row]), float(scores[b, rank]), int(row), explained[b][rank])
-                for rank, row in enumerate(rows[b]) if row >= 0
+                for rank, row in enumerate(rows[b])
+                if row >= 0
             ]
             results.append(MatchResult(q.language, matches, q))
         return results
 
-    def request_domains(self, texts: Sequence[str],
-                        languages: Sequence[str | None] | None = None) -> list[str | None]:
+    def request_domains(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[str | None]:
         """Most likely domain code of each request by the domain prior (nearest centroid), None
         when no term of the request is known to the index. Uses the matcher's own prior, else
         one fitted on its index."""
@@ -164,12 +185,19 @@ class Matcher:
         queries = [self.query_analyzer.analyse(t, lang) for t, lang in zip(texts, languages, strict=True)]
         scores = prior.domain_scores(self.query_analyzer.vectorize(queries))
         codes = domain_codes()
-        return [codes[int(best)] if top > 0 else None for best, top in zip(scores.argmax(axis=1), scores.max(axis=1),
-                                                                           strict=True)]
+        return [
+            codes[int(best)] if top > 0 else None
+            for best, top in zip(scores.argmax(axis=1), scores.max(axis=1), strict=True)
+        ]
 
-    def _rank_vectors(self, vectors: sp.csr_matrix, filters: MatchFilters, top_k: int,
-                     max_per_holder: int | None = None,
-                     evidence: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _rank_vectors(
+        self,
+        vectors: sp.csr_matrix,
+        filters: MatchFilters,
+        top_k: int,
+        max_per_holder: int | None = None,
+        evidence: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k rows and scores for each query vector.
 
         First, candidates: each request's ``rerank_depth`` best profiles by the score of its
@@ -186,9 +214,16 @@ class Matcher:
         n_queries = vectors.shape[0]
         step = max(1, MAX_DENSE_CELLS // max(1, len(allowed_rows)))
         if n_queries > step:  # rows are independent: score a few at a time, in bounded memory
-            parts = [self._rank_vectors(vectors[i:i + step], filters, top_k, max_per_holder,
-                                       None if evidence is None else evidence[i:i + step])
-                     for i in range(0, n_queries, step)]
+            parts = [
+                self._rank_vectors(
+                    vectors[i : i + step],
+                    filters,
+                    top_k,
+                    max_per_holder,
+                    None if evidence is None else evidence[i : i + step],
+                )
+                for i in range(0, n_queries, step)
+            ]
             return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
         if len(allowed_rows) == 0:
             return np.full((n_queries, top_k), -1), np.zeros((n_queries, top_k), dtype=np.float32)
@@ -234,14 +269,22 @@ class Matcher:
         return CandidateGenerator(self.index, self.first_stage_max_df, self._allowed_cache).allowed(filters)
 
     def _reranker(self) -> Reranker:
-        return Reranker(self.index, self.domain_prior, self.prior_weight, self.feedback_weight, self.feedback_docs,
-                        self.min_expansion_terms, DENSE_CHUNK_CELLS)
+        return Reranker(
+            self.index,
+            self.domain_prior,
+            self.prior_weight,
+            self.feedback_weight,
+            self.feedback_docs,
+            self.min_expansion_terms,
+            DENSE_CHUNK_CELLS,
+        )
 
     def _explainer(self) -> Explainer:
         return Explainer(self.index, self.explain_terms, self.min_expansion_terms, DENSE_CHUNK_CELLS)
 
-    def _contributions(self, vectors: sp.csr_matrix, query_rows: np.ndarray,
-                       profile_rows: np.ndarray) -> Iterator[tuple[int, list[int], list[float], list[str | None]]]:
+    def _contributions(
+        self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray
+    ) -> Iterator[tuple[int, list[int], list[float], list[str | None]]]:
         """See :meth:`matching.retrieval.explanation.Explainer.contributions`."""
         return self._explainer().contributions(vectors, query_rows, profile_rows)
 

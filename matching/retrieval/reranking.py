@@ -22,8 +22,16 @@ class Reranker:
     looked up in.
     """
 
-    def __init__(self, index: ProfileIndex, domain_prior: DomainPrior | None, prior_weight: float,
-                 feedback_weight: float, feedback_docs: int, min_expansion_terms: int, chunk_cells: int) -> None:
+    def __init__(
+        self,
+        index: ProfileIndex,
+        domain_prior: DomainPrior | None,
+        prior_weight: float,
+        feedback_weight: float,
+        feedback_docs: int,
+        min_expansion_terms: int,
+        chunk_cells: int,
+    ) -> None:
         self.index = index
         self.domain_prior = domain_prior
         self.prior_weight = prior_weight
@@ -32,8 +40,9 @@ class Reranker:
         self.min_expansion_terms = min_expansion_terms
         self.chunk_cells = chunk_cells
 
-    def prior_factor(self, vectors: sp.csr_matrix, candidates: np.ndarray,
-                      confidence: np.ndarray) -> np.ndarray | float:
+    def prior_factor(
+        self, vectors: sp.csr_matrix, candidates: np.ndarray, confidence: np.ndarray
+    ) -> np.ndarray | float:
         """Domain-prior multiplier in [1 - prior_weight, 1] for each candidate, shape like ``candidates``;
         ``confidence`` of shape (n_queries, 1) scales the prior's weight per request."""
         if self.domain_prior is None or self.prior_weight <= 0:
@@ -42,8 +51,9 @@ class Reranker:
         weight = self.prior_weight * confidence
         return (1.0 - weight) + weight * boost
 
-    def rescore(self, vectors: sp.csr_matrix, candidates: np.ndarray, prior: np.ndarray | float,
-                 confidence: np.ndarray) -> np.ndarray:
+    def rescore(
+        self, vectors: sp.csr_matrix, candidates: np.ndarray, prior: np.ndarray | float, confidence: np.ndarray
+    ) -> np.ndarray:
         """Final scores of the candidates, shape like ``candidates``: exact BM25 scores (every
         term counted) times the prior, with pseudo-relevance feedback when ``feedback_weight`` > 0.
 
@@ -68,8 +78,9 @@ class Reranker:
             cells = (owner // depth) * n_terms + columns
             size = (hi - lo) * depth
             products = values * dense.ravel().take(cells)
-            lone = lone_expansions(self.index, self.min_expansion_terms, candidates[lo:hi].ravel()[owner], columns,
-                                   owner, products)
+            lone = lone_expansions(
+                self.index, self.min_expansion_terms, candidates[lo:hi].ravel()[owner], columns, owner, products
+            )
             products[lone] = 0.0
             dots = np.bincount(owner, products, size).reshape(hi - lo, depth)
             scores = dots * prior[lo:hi]
@@ -78,8 +89,10 @@ class Reranker:
                 continue
             first = np.argsort(-scores, axis=1)[:, :m]
             best = np.take_along_axis(scores, first[:, :1], axis=1)
-            centroids = self.centroids(np.take_along_axis(candidates[lo:hi], first, axis=1),
-                                        np.take_along_axis(scores, first, axis=1).clip(min=0))
+            centroids = self.centroids(
+                np.take_along_axis(candidates[lo:hi], first, axis=1),
+                np.take_along_axis(scores, first, axis=1).clip(min=0),
+            )
             norms = self.index.row_norms_[candidates[lo:hi]]
             cx: np.ndarray = np.bincount(owner, values * centroids.ravel().take(cells), size).reshape(hi - lo, depth)
             cx /= np.where(norms > 0, norms, 1.0)
@@ -96,14 +109,16 @@ class Reranker:
         owner, columns, values = row_entries(self.index.matrix_, rows.ravel())
         row_norms = self.index.row_norms_[rows.ravel()]
         scale = weights.ravel() / np.where(row_norms > 0, row_norms, 1.0)
-        centroids: np.ndarray = np.bincount((owner // m) * n_terms + columns, values * scale[owner],
-                                n * n_terms).reshape(n, n_terms)
+        centroids: np.ndarray = np.bincount(
+            (owner // m) * n_terms + columns, values * scale[owner], n * n_terms
+        ).reshape(n, n_terms)
         norms = np.sqrt(np.einsum("ij,ij->i", centroids, centroids))
         centroids /= np.where(norms > 0, norms, 1.0)[:, None]
         return centroids
 
-    def cap_per_holder(self, candidates: np.ndarray, scores: np.ndarray, top_k: int,
-                        cap: int) -> tuple[np.ndarray, np.ndarray]:
+    def cap_per_holder(
+        self, candidates: np.ndarray, scores: np.ndarray, top_k: int, cap: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         holders = self.index.holders_
         rows_out = np.full((candidates.shape[0], top_k), -1, dtype=candidates.dtype)
         scores_out = np.zeros((candidates.shape[0], top_k), dtype=scores.dtype)

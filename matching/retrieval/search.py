@@ -40,10 +40,15 @@ class SearchQuery:
     max_per_holder: int | None = None
 
     def filters(self) -> MatchFilters:
-        return MatchFilters(domains=tuple(self.domains), languages=tuple(self.languages),
-                            countries=tuple(self.countries), regions=tuple(self.regions),
-                            holder_types=tuple(self.holder_types), as_of=resolve_as_of(self.as_of),
-                            include_expired=self.include_expired)
+        return MatchFilters(
+            domains=tuple(self.domains),
+            languages=tuple(self.languages),
+            countries=tuple(self.countries),
+            regions=tuple(self.regions),
+            holder_types=tuple(self.holder_types),
+            as_of=resolve_as_of(self.as_of),
+            include_expired=self.include_expired,
+        )
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ def run_search(matcher: Matcher | None, query: SearchQuery, highlights: bool = F
     if matcher is None:
         language = DetectedLanguage(query.language, 1.0) if query.language else detect_language(text)
         return SearchOutcome(text, language, as_of)
-    result = matcher.search(text, filters, top_k=query.top_k, language=query.language,
-                            max_per_holder=query.max_per_holder)
+    result = matcher.search(
+        text, filters, top_k=query.top_k, language=query.language, max_per_holder=query.max_per_holder
+    )
     return SearchOutcome(text, result.language, as_of, present(matcher, result, as_of, highlights))

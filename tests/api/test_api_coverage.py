@@ -16,8 +16,9 @@ from matching.data.loading import load_requests
 from matching.data.resources import data_path
 from matching.data.taxonomy import REGIONS
 
-DEMAND = pd.DataFrame({"id": ["R1", "R2", "R3", "R4", "R5"], "text": ["x"] * 5,
-                       "country": ["SN", "SN", "ML", "ZA", ""]})
+DEMAND = pd.DataFrame(
+    {"id": ["R1", "R2", "R3", "R4", "R5"], "text": ["x"] * 5, "country": ["SN", "SN", "ML", "ZA", ""]}
+)
 
 
 def make_client(tmp_path: Path, profiles: Path, demand: pd.DataFrame | None = DEMAND, **settings) -> TestClient:
@@ -52,8 +53,14 @@ def test_coverage_figures(client):
     assert calendar["2027-10"]["still_valid"] == 6
     countries = {c["code"]: c for c in body["countries"]}
     assert [c["code"] for c in body["countries"]][:3] == ["SN", "ZA", "ML"]
-    assert countries["SN"] == {"code": "SN", "name": "Sénégal", "requests": 2, "profiles": 1, "profiles_any": 1,
-                               "little_experience": True}
+    assert countries["SN"] == {
+        "code": "SN",
+        "name": "Sénégal",
+        "requests": 2,
+        "profiles": 1,
+        "profiles_any": 1,
+        "little_experience": True,
+    }
     assert countries["ZA"]["profiles"] == 0 and countries["ZA"]["little_experience"]
     assert countries["MA"]["requests"] == 0 and not countries["MA"]["little_experience"]
 

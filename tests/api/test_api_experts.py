@@ -9,11 +9,17 @@ import pytest
 from conftest import READ_KEY, WRITE_KEY, wait_index
 
 NEW = {
-    "id": "T-NEW-01", "holder": "Ville de Castelnau-les-Ormes", "holder_type": "commune", "region": "bretagne",
+    "id": "T-NEW-01",
+    "holder": "Ville de Castelnau-les-Ormes",
+    "holder_type": "commune",
+    "region": "bretagne",
     "title": "Gestion des eaux pluviales urbaines et noues d'infiltration",
     "description": "Conception de noues d'infiltration, bassins de rétention et toitures végétalisées pour "
-                   "gérer les eaux pluviales à la parcelle ; règlement de zonage pluvial.",
-    "domains": ["EAU", "URB"], "languages": ["fr", "es"], "countries": ["PE"], "label_start": "2025-06-01",
+    "gérer les eaux pluviales à la parcelle ; règlement de zonage pluvial.",
+    "domains": ["EAU", "URB"],
+    "languages": ["fr", "es"],
+    "countries": ["PE"],
+    "label_start": "2025-06-01",
 }
 
 
@@ -29,15 +35,18 @@ def test_list_is_paginated_and_ordered(client):
 
 
 @pytest.mark.reads_only
-@pytest.mark.parametrize(("params", "expected"), [
-    ({"domain": "DECH"}, {"T-DECH-01", "T-DECH-02", "T-DECH-03"}),
-    ({"domain": ["CULT", "TOUR"]}, {"T-CULT-01", "T-TOUR-01"}),
-    ({"language": "ar"}, {"T-EAU-02", "T-CULT-01"}),
-    ({"country": "sn", "domain": "GOUV"}, {"T-GOUV-01"}),
-    ({"region": "Pays de la Loire"}, {"T-RISQ-01"}),
-    ({"holder_type": "association"}, {"T-DECH-03"}),
-    ({"valid_on": "2023-01-01"}, {"T-TOUR-01"}),
-])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"domain": "DECH"}, {"T-DECH-01", "T-DECH-02", "T-DECH-03"}),
+        ({"domain": ["CULT", "TOUR"]}, {"T-CULT-01", "T-TOUR-01"}),
+        ({"language": "ar"}, {"T-EAU-02", "T-CULT-01"}),
+        ({"country": "sn", "domain": "GOUV"}, {"T-GOUV-01"}),
+        ({"region": "Pays de la Loire"}, {"T-RISQ-01"}),
+        ({"holder_type": "association"}, {"T-DECH-03"}),
+        ({"valid_on": "2023-01-01"}, {"T-TOUR-01"}),
+    ],
+)
 def test_list_filters(client, params, expected):
     body = client.get("/experts", params=params).json()
     assert {e["id"] for e in body["items"]} == expected
@@ -98,17 +107,20 @@ def test_create_duplicate_is_409_naming_id(client, auth):
     assert response.json()["detail"][0]["loc"][-1] == "id"
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"domains": ["XYZ"]}, "domains"),
-    ({"domains": []}, "domains"),
-    ({"holder_type": "ministere"}, "holder_type"),
-    ({"languages": ["zz"]}, "languages"),
-    ({"countries": ["QQ"]}, "countries"),
-    ({"label_start": "2025-02-30"}, "label_start"),
-    ({"label_end": "2020-01-01"}, "label_end"),
-    ({"title": ""}, "title"),
-    ({"description": "   "}, "description"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"domains": ["XYZ"]}, "domains"),
+        ({"domains": []}, "domains"),
+        ({"holder_type": "ministere"}, "holder_type"),
+        ({"languages": ["zz"]}, "languages"),
+        ({"countries": ["QQ"]}, "countries"),
+        ({"label_start": "2025-02-30"}, "label_start"),
+        ({"label_end": "2020-01-01"}, "label_end"),
+        ({"title": ""}, "title"),
+        ({"description": "   "}, "description"),
+    ],
+)
 def test_create_validation_errors_name_the_field(client, auth, change, field):
     response = client.post("/experts", json={**NEW, **change}, headers=auth)
     assert response.status_code == 422

@@ -41,8 +41,12 @@ def test_match_filters(client):
     assert only[0]["expert_id"] == "T-EAU-02"
     assert {r["expert_id"] for r in only} <= {"T-EAU-02", "T-CULT-01"}  # the two Arabic-speaking profiles
     assert client.post("/match", json={**base, "countries": ["BF"]}).json()["results"][0]["expert_id"] == "T-EAU-01"
-    assert client.post("/match", json={**base, "regions": ["occitanie"], "holder_types": ["commune"],
-                                       "domains": ["EAU"]}).json()["results"][0]["expert_id"] == "T-EAU-02"
+    assert (
+        client.post(
+            "/match", json={**base, "regions": ["occitanie"], "holder_types": ["commune"], "domains": ["EAU"]}
+        ).json()["results"][0]["expert_id"]
+        == "T-EAU-02"
+    )
     assert client.post("/match", json={**base, "domains": ["CULT"]}).json()["results"] == []
 
 
@@ -83,17 +87,20 @@ def test_unsupported_language_gets_a_notice(client):
     assert body["notice"] and "'ru'" in body["notice"]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"text": ""}, "text"),
-    ({"text": "   \n\t "}, "text"),
-    ({"text": "x" * 20_001}, "text"),
-    ({}, "text"),
-    ({"text": "eau", "top_k": 0}, "top_k"),
-    ({"text": "eau", "top_k": 101}, "top_k"),
-    ({"text": "eau", "as_of": "2026-13-01"}, "as_of"),
-    ({"text": "eau", "language": "xx"}, "language"),
-    ({"text": 42}, "text"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"text": ""}, "text"),
+        ({"text": "   \n\t "}, "text"),
+        ({"text": "x" * 20_001}, "text"),
+        ({}, "text"),
+        ({"text": "eau", "top_k": 0}, "top_k"),
+        ({"text": "eau", "top_k": 101}, "top_k"),
+        ({"text": "eau", "as_of": "2026-13-01"}, "as_of"),
+        ({"text": "eau", "language": "xx"}, "language"),
+        ({"text": 42}, "text"),
+    ],
+)
 def test_match_validation_errors_name_the_field(client, body, field):
     response = client.post("/match", json=body)
     assert response.status_code == 422
@@ -123,19 +130,23 @@ def test_body_size_limit(make_client):
 # ---------------------------------------------------------------------------- batch
 REQUESTS_CSV = (
     "id;text;language\n"
-    "R1;\"Fermer la décharge à ciel ouvert de la commune\";fr\n"
+    'R1;"Fermer la décharge à ciel ouvert de la commune";fr\n'
     "R2;We need drinking water in rural villages;en\n"
 ).encode()
-REQUESTS_JSONL = "\n".join(json.dumps(r, ensure_ascii=False) for r in [
-    {"id": "R1", "text": "Fermer la décharge à ciel ouvert de la commune"},
-    {"id": "R2", "text": "Numérisation des registres d'état civil"},
-]).encode()
+REQUESTS_JSONL = "\n".join(
+    json.dumps(r, ensure_ascii=False)
+    for r in [
+        {"id": "R1", "text": "Fermer la décharge à ciel ouvert de la commune"},
+        {"id": "R2", "text": "Numérisation des registres d'état civil"},
+    ]
+).encode()
 
 
 def _upload(client, data: bytes, name: str = "requests.csv", accept: str | None = None, **params):
     headers = {"Accept": accept} if accept else {}
-    return client.post("/match/batch", files={"file": (name, data, "application/octet-stream")},
-                       headers=headers, params=params)
+    return client.post(
+        "/match/batch", files={"file": (name, data, "application/octet-stream")}, headers=headers, params=params
+    )
 
 
 def test_batch_csv_in_csv_out(client):
@@ -166,14 +177,17 @@ def test_batch_ndjson_and_default_csv(client):
     assert default.text.startswith(",".join(BATCH_COLUMNS))
 
 
-@pytest.mark.parametrize(("data", "needle"), [
-    (b"", "empty file"),
-    (b"id;objet\nR1;eau\n", "text"),
-    (b"\x00\x01\x02binary\x00", "binary"),
-    (b'{"id": "R1", "text": "eau"}\n{"id": "R1", "text": "eau"}\n', "duplicate"),
-    (b'{"id": "R1", "text": ""}\n', "text"),
-    (b'{"id": "R1", "text": "eau"}\n{broken\n', "invalid JSON"),
-])
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (b"", "empty file"),
+        (b"id;objet\nR1;eau\n", "text"),
+        (b"\x00\x01\x02binary\x00", "binary"),
+        (b'{"id": "R1", "text": "eau"}\n{"id": "R1", "text": "eau"}\n', "duplicate"),
+        (b'{"id": "R1", "text": ""}\n', "text"),
+        (b'{"id": "R1", "text": "eau"}\n{broken\n', "invalid JSON"),
+    ],
+)
 def test_batch_bad_files_are_422(client, data, needle):
     response = _upload(client, data)
     assert response.status_code == 422

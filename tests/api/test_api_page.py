@@ -17,8 +17,17 @@ def test_home_renders_the_form_in_french(client):
     assert response.status_code == 200
     html = response.text
     assert '<html lang="fr">' in html
-    for label in ('for="texte"', 'for="nombre"', 'for="pays"', 'for="region"', 'for="type"', "Domaines",
-                  "Langues de travail", "Inclure les labels expirés", ">Rechercher</button>"):
+    for label in (
+        'for="texte"',
+        'for="nombre"',
+        'for="pays"',
+        'for="region"',
+        'for="type"',
+        "Domaines",
+        "Langues de travail",
+        "Inclure les labels expirés",
+        ">Rechercher</button>",
+    ):
         assert label in html
     csp = response.headers["content-security-policy"]
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
@@ -48,8 +57,15 @@ def test_search_escapes_html(client):
 
 @pytest.mark.reads_only
 def test_filters_are_applied_and_kept(client):
-    data = {"texte": "eau potable et assainissement", "nombre": "5", "domaines": ["EAU"], "langues": ["ar"],
-            "region": "Occitanie", "type": "commune", "pays": "ma"}
+    data = {
+        "texte": "eau potable et assainissement",
+        "nombre": "5",
+        "domaines": ["EAU"],
+        "langues": ["ar"],
+        "region": "Occitanie",
+        "type": "commune",
+        "pays": "ma",
+    }
     html = client.post("/", data=data).text
     assert html.count('class="card"') == 1 and "/profils/T-EAU-02" in html
     assert 'value="EAU"\n            checked' in html or 'value="EAU" checked' in html.replace("\n            ", " ")

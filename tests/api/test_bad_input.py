@@ -72,14 +72,17 @@ def test_foreign_scripts_get_a_french_notice_on_the_page(client):
     assert "La demande semble rédigée en russe" in html
 
 
-@pytest.mark.parametrize(("body", "loc"), [
-    (b'{"text": "\\ud800 assainissement"}', ["body", "text"]),  # lone surrogate
-    (b'{"text": "\\udfff"}', ["body", "text"]),
-    (b'["eau potable"]', ["body"]),
-    (b'"eau potable"', ["body"]),
-    (b'{"text": "eau", "top_k": 1e999}', ["body", "top_k"]),
-    (b"", ["body"]),
-])
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        (b'{"text": "\\ud800 assainissement"}', ["body", "text"]),  # lone surrogate
+        (b'{"text": "\\udfff"}', ["body", "text"]),
+        (b'["eau potable"]', ["body"]),
+        (b'"eau potable"', ["body"]),
+        (b'{"text": "eau", "top_k": 1e999}', ["body", "top_k"]),
+        (b"", ["body"]),
+    ],
+)
 def test_unparsable_bodies_are_422(client, body, loc):
     response = client.post("/match", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
@@ -94,8 +97,12 @@ def test_bodies_that_are_not_utf8_are_400(client, body):
 
 
 def test_form_bytes_that_are_not_utf8_never_fail(client):
-    for raw in (b"texte=%ED%A0%80+assainissement", b"texte=caf%E9+eau+potable", b"texte=%FF%FE%00eau",
-                b"texte=" + b"%00" * 100 + b"eau"):
+    for raw in (
+        b"texte=%ED%A0%80+assainissement",
+        b"texte=caf%E9+eau+potable",
+        b"texte=%FF%FE%00eau",
+        b"texte=" + b"%00" * 100 + b"eau",
+    ):
         response = client.post("/", content=raw, headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert response.status_code == 200, raw
     multipart = client.post("/", files={"texte": ("x.bin", b"\x89PNG\r\n\x1a\n\x00eau potable", "image/png")})
@@ -103,10 +110,16 @@ def test_form_bytes_that_are_not_utf8_never_fail(client):
 
 
 def test_batch_survives_surrogates_and_control_characters(client):
-    data = (b'{"id": "R1", "text": "eau \\udc00 potable \\u0000 village", "requester": "\\ud800 Mairie"}\n'
-            b'{"id": "R2", "text": "\\u001b[31m d\\u00e9charge \\u0007"}\n')
-    response = client.post("/match/batch", files={"file": ("r.jsonl", data, "application/json")},
-                           headers={"Accept": "application/json"}, params={"top_k": 1})
+    data = (
+        b'{"id": "R1", "text": "eau \\udc00 potable \\u0000 village", "requester": "\\ud800 Mairie"}\n'
+        b'{"id": "R2", "text": "\\u001b[31m d\\u00e9charge \\u0007"}\n'
+    )
+    response = client.post(
+        "/match/batch",
+        files={"file": ("r.jsonl", data, "application/json")},
+        headers={"Accept": "application/json"},
+        params={"top_k": 1},
+    )
     assert response.status_code == 200
     assert [r["request_id"] for r in response.json()["results"]] == ["R1", "R2"]
     assert response.json()["results"][0]["expert_id"] == "T-EAU-01"

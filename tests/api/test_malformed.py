@@ -83,8 +83,9 @@ def _check(problems, field: str | None, fragment: str) -> None:
 
 
 def _upload(client, data: bytes, name: str):
-    return client.post("/match/batch", files={"file": (name, data, "application/octet-stream")},
-                       headers={"Accept": "application/json"})
+    return client.post(
+        "/match/batch", files={"file": (name, data, "application/octet-stream")}, headers={"Accept": "application/json"}
+    )
 
 
 def _state(client) -> tuple[int, dict[str, int]]:
@@ -96,8 +97,11 @@ def _state(client) -> tuple[int, dict[str, int]]:
 @pytest.mark.parametrize(("name", "expected"), sorted(BAD_REQUESTS.items()))
 def test_bad_request_file_is_refused_by_the_loader(name, expected):
     path = CORPUS / name
-    for load in (lambda: load_requests(path), lambda: load_requests(path.read_bytes()),
-                 lambda: list(iter_request_blocks(path.read_bytes(), block_size=1))):
+    for load in (
+        lambda: load_requests(path),
+        lambda: load_requests(path.read_bytes()),
+        lambda: list(iter_request_blocks(path.read_bytes(), block_size=1)),
+    ):
         with pytest.raises(DataError) as info:
             load()
         _check(info.value.problems, *expected)
@@ -154,9 +158,11 @@ def test_bad_profile_file_is_refused_and_seeds_nothing(tmp_path, name, expected)
     assert store.counts() == {"active": 0, "withdrawn": 0}
 
 
-RECORD_PROBLEMS = sorted(name for name in BAD_PROFILES
-                         if name.endswith(".jsonl") and name not in {"profiles-empty.jsonl",
-                                                                      "profiles-duplicate-ids.jsonl"})
+RECORD_PROBLEMS = sorted(
+    name
+    for name in BAD_PROFILES
+    if name.endswith(".jsonl") and name not in {"profiles-empty.jsonl", "profiles-duplicate-ids.jsonl"}
+)
 
 
 @pytest.mark.parametrize("name", RECORD_PROBLEMS)
@@ -175,8 +181,9 @@ def test_bad_profile_record_is_422_from_the_api_and_stores_nothing(client, auth,
 
 
 def test_duplicate_profile_is_409_and_stores_once(client, auth):
-    first, second = (json.loads(line) for line in
-                     (CORPUS / "profiles-duplicate-ids.jsonl").read_text(encoding="utf-8").splitlines())
+    first, second = (
+        json.loads(line) for line in (CORPUS / "profiles-duplicate-ids.jsonl").read_text(encoding="utf-8").splitlines()
+    )
     revision, counts = _state(client)
     assert client.post("/experts", json=first, headers=auth).status_code == 201
     response = client.post("/experts", json=second, headers=auth)

@@ -13,9 +13,16 @@ from matching.data.live import LiveIndex
 from matching.data.loading import DataError
 from matching.data.store import DuplicateProfile, ProfileNotFound, ProfileStore
 
-NEW = {"id": "S-1", "holder": "Ville de Test", "holder_type": "commune", "region": "Corse",
-       "title": "Éclairage public économe en énergie", "description": "Remplacement de 2 000 points lumineux.",
-       "domains": ["CLIM"], "label_start": "2025-01-01"}
+NEW = {
+    "id": "S-1",
+    "holder": "Ville de Test",
+    "holder_type": "commune",
+    "region": "Corse",
+    "title": "Éclairage public économe en énergie",
+    "description": "Remplacement de 2 000 points lumineux.",
+    "domains": ["CLIM"],
+    "label_start": "2025-01-01",
+}
 
 
 @pytest.fixture

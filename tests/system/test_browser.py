@@ -23,11 +23,20 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ROOT = Path(__file__).resolve().parents[2]
-REQUEST = ("Bonjour,\nNotre commune a un tas d'ordures à ciel ouvert près du marché : l'odeur arrive jusqu'à "
-           "l'école. Nous voulons fermer ce site et organiser la collecte.\nLe Secrétaire général")
+REQUEST = (
+    "Bonjour,\nNotre commune a un tas d'ordures à ciel ouvert près du marché : l'odeur arrive jusqu'à "
+    "l'école. Nous voulons fermer ce site et organiser la collecte.\nLe Secrétaire général"
+)
 
 
 def _free_port() -> int:
@@ -42,8 +51,15 @@ def server(tmp_path_factory) -> Iterator[str]:
     profiles = tmp / "profiles.jsonl"
     shutil.copy(ROOT / "tests" / "fixtures" / "profiles.jsonl", profiles)
     port = _free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "EXPE_DB": str(tmp / "expe.db"),
-           "EXPE_PROFILES": str(profiles), "EXPE_INDEX_DIR": "", "EXPE_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "EXPE_DB": str(tmp / "expe.db"),
+        "EXPE_PROFILES": str(profiles),
+        "EXPE_INDEX_DIR": "",
+        "EXPE_LOG_LEVEL": "warning",
+    }
     env.pop("EXPE_READ_KEY", None)
     log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen([sys.executable, "-m", "api"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

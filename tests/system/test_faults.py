@@ -26,9 +26,15 @@ from matching.data.store import ProfileStore
 pytestmark = pytest.mark.slow  # subprocesses killed, threads racing rebuilds, saved indexes
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE = {"holder": "Ville de Test", "holder_type": "commune", "region": "Corse",
-        "title": "Éclairage public", "description": "Remplacement de 2 000 points lumineux par des LED.",
-        "domains": ["CLIM"], "label_start": "2025-01-01"}
+BASE = {
+    "holder": "Ville de Test",
+    "holder_type": "commune",
+    "region": "Corse",
+    "title": "Éclairage public",
+    "description": "Remplacement de 2 000 points lumineux par des LED.",
+    "domains": ["CLIM"],
+    "label_start": "2025-01-01",
+}
 
 # Creates profiles without end; every fourth write also updates an earlier profile. Each write is
 # acknowledged on stdout only once store.create/update has returned, i.e. once it is committed.
@@ -61,8 +67,14 @@ print("seeded", store.seed(sys.argv[2]), flush=True)
 
 def _spawn(script: str, *args: str) -> tuple[subprocess.Popen, list[str], threading.Event]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     lines: list[str] = []
     ready = threading.Event()
 
@@ -195,8 +207,11 @@ def test_parallel_clients_during_writes_and_rebuilds_see_whole_indexes(client, a
                 if not all(0.0 <= r["score"] <= 1.0 for r in body["results"]):
                     errors.append("score out of [0, 1]")
                 seen.append(revision)
-                other = client.get("/experts", params={"limit": 200}) if k % 2 else client.post(
-                    "/", data={"texte": "zorbalite"})
+                other = (
+                    client.get("/experts", params={"limit": 200})
+                    if k % 2
+                    else client.post("/", data={"texte": "zorbalite"})
+                )
                 if other.status_code != 200:
                     errors.append(f"{other.request.url.path} {other.status_code}")
             except Exception as exc:  # noqa: BLE001 - collected and reported below

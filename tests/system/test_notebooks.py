@@ -51,7 +51,10 @@ def kernel_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_notebook_runs_top_to_bottom(path: Path, kernel_env: None):
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
-        notebook, kernel_name="python3", timeout=TIMEOUT, allow_errors=False,
+        notebook,
+        kernel_name="python3",
+        timeout=TIMEOUT,
+        allow_errors=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()  # raises CellExecutionError on the first failing cell

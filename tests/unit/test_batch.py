@@ -14,8 +14,10 @@ def _jsonl(records):
 
 def test_language_model_is_loaded_only_for_requests_without_a_language(engine_matcher):
     filters = MatchFilters(as_of=AS_OF)
-    declared = [{"id": "Q1", "text": "adduction d'eau potable", "language": "fr"},
-                {"id": "Q2", "text": "closing an open dump", "language": "en"}]
+    declared = [
+        {"id": "Q1", "text": "adduction d'eau potable", "language": "fr"},
+        {"id": "Q2", "text": "closing an open dump", "language": "en"},
+    ]
     language._identifier.cache_clear()
     out = io.StringIO()
     summary = run_batch(engine_matcher, _jsonl(declared), out, filters, top_k=2, workers=1, progress=False)
@@ -31,15 +33,24 @@ def test_language_model_is_loaded_only_for_requests_without_a_language(engine_ma
 
 def test_parallel_batch_writes_what_one_process_writes_in_input_order(engine_matcher):
     filters = MatchFilters(as_of=AS_OF)
-    texts = ["adduction d'eau potable", "closing an open dump", "état civil et actes de naissance",
-             "tri des déchets ménagers", "festival de musique", "plan climat air énergie", "cantine scolaire"]
-    records = [{"id": f"Q{i}", "text": text, "language": "en" if "dump" in text else "fr"}
-               for i, text in enumerate(texts * 3)]
+    texts = [
+        "adduction d'eau potable",
+        "closing an open dump",
+        "état civil et actes de naissance",
+        "tri des déchets ménagers",
+        "festival de musique",
+        "plan climat air énergie",
+        "cantine scolaire",
+    ]
+    records = [
+        {"id": f"Q{i}", "text": text, "language": "en" if "dump" in text else "fr"} for i, text in enumerate(texts * 3)
+    ]
     outputs = {}
     for workers in (1, 3):
         out = io.StringIO()
-        summary = run_batch(engine_matcher, _jsonl(records), out, filters, top_k=3, block_size=2,
-                            workers=workers, progress=False)
+        summary = run_batch(
+            engine_matcher, _jsonl(records), out, filters, top_k=3, block_size=2, workers=workers, progress=False
+        )
         assert summary.requests == len(records)
         outputs[workers] = out.getvalue()
     assert outputs[3] == outputs[1]
@@ -58,6 +69,19 @@ def test_filter_fields_are_described_once():
     assert [n for n in MatchRequest.model_fields if n in names] == names
     for field in FILTER_FIELDS:
         assert MatchRequest.model_fields[field.name].description == field.description
-    args = build_parser().parse_args(["batch", "--requests", "r.jsonl", "--out", "o.csv", "--domain", "EAU",
-                                      "--region", "Bretagne", "--holder-type", "commune"])
+    args = build_parser().parse_args(
+        [
+            "batch",
+            "--requests",
+            "r.jsonl",
+            "--out",
+            "o.csv",
+            "--domain",
+            "EAU",
+            "--region",
+            "Bretagne",
+            "--holder-type",
+            "commune",
+        ]
+    )
     assert (args.domains, args.regions, args.holder_types, args.languages) == (["EAU"], ["Bretagne"], ["commune"], None)

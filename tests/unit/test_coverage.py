@@ -18,37 +18,60 @@ from matching.retrieval.filters import MatchFilters
 AS_OF = date(2026, 11, 26)
 
 
-def profile(pid: str, domains: list[str], region: str, holder_type: str, languages: list[str],
-            countries: list[str], start: str, end: str | None = None) -> dict:
-    return {"id": pid, "holder": f"Holder {pid}", "holder_type": holder_type, "region": region,
-            "title": "t", "description": "d", "domains": domains, "languages": languages,
-            "countries": countries, "label_start": start, "label_end": end, "contact": ""}
+def profile(
+    pid: str,
+    domains: list[str],
+    region: str,
+    holder_type: str,
+    languages: list[str],
+    countries: list[str],
+    start: str,
+    end: str | None = None,
+) -> dict:
+    return {
+        "id": pid,
+        "holder": f"Holder {pid}",
+        "holder_type": holder_type,
+        "region": region,
+        "title": "t",
+        "description": "d",
+        "domains": domains,
+        "languages": languages,
+        "countries": countries,
+        "label_start": start,
+        "label_end": end,
+        "contact": "",
+    }
 
 
 @pytest.fixture
 def profiles() -> pd.DataFrame:
     """Six profiles; on AS_OF: P1, P6 valid; P2, P5 expiring; P3 expired; P4 not started."""
-    return profiles_frame([
-        profile("P1", ["EAU", "ENV"], "Bretagne", "commune", ["fr", "en"], ["SN", "MA"], "2025-01-10"),
-        profile("P2", ["EAU"], "Bretagne", "intercommunalite", ["fr"], ["SN"], "2024-01-15"),  # ends 2027-01-15
-        profile("P3", ["DECH"], "Occitanie", "association", ["fr", "es"], [], "2022-06-01"),  # ended 2025-06-01
-        profile("P4", ["GOUV"], "Occitanie", "commune", ["fr", "ar"], ["MA", "TN"], "2027-02-01"),
-        profile("P5", ["EAU"], "Occitanie", "departement", ["fr", "en"], ["BF"], "2024-03-01", "2027-03-31"),
-        profile("P6", ["CULT"], "Île-de-France", "commune", ["fr"], ["SN"], "2025-11-26"),
-    ])
+    return profiles_frame(
+        [
+            profile("P1", ["EAU", "ENV"], "Bretagne", "commune", ["fr", "en"], ["SN", "MA"], "2025-01-10"),
+            profile("P2", ["EAU"], "Bretagne", "intercommunalite", ["fr"], ["SN"], "2024-01-15"),  # ends 2027-01-15
+            profile("P3", ["DECH"], "Occitanie", "association", ["fr", "es"], [], "2022-06-01"),  # ended 2025-06-01
+            profile("P4", ["GOUV"], "Occitanie", "commune", ["fr", "ar"], ["MA", "TN"], "2027-02-01"),
+            profile("P5", ["EAU"], "Occitanie", "departement", ["fr", "en"], ["BF"], "2024-03-01", "2027-03-31"),
+            profile("P6", ["CULT"], "Île-de-France", "commune", ["fr"], ["SN"], "2025-11-26"),
+        ]
+    )
 
 
 @pytest.fixture
 def requests() -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": ["R1", "R2", "R3", "R4", "R5", "R6", "R7"],
-        "text": ["x"] * 7,
-        "requester": ["a", "b", "c", "d", "e", "f", "g"],
-        "country": ["SN", "SN", "MA", "ML", "SN", "ML", ""],
-        "language": ["fr"] * 7,
-        "received": ["2026-10-01"] * 7,
-        "group": ["letter"] * 7,
-    })
+    return pd.DataFrame(
+        {
+            "id": ["R1", "R2", "R3", "R4", "R5", "R6", "R7"],
+            "text": ["x"] * 7,
+            "requester": ["a", "b", "c", "d", "e", "f", "g"],
+            "country": ["SN", "SN", "MA", "ML", "SN", "ML", ""],
+            "language": ["fr"] * 7,
+            "received": ["2026-10-01"] * 7,
+            "group": ["letter"] * 7,
+        }
+    )
 
 
 # ---------------------------------------------------------------------------- labels
@@ -103,8 +126,14 @@ def test_expertise_by_domain_region_keeps_unknown_regions(profiles):
 def test_expertise_by_holder_type(profiles):
     frame = coverage.expertise_by_holder_type(profiles, AS_OF)
     assert frame.index.tolist() == list(HOLDER_TYPES)
-    assert frame["profiles"].to_dict() == {"commune": 2, "intercommunalite": 1, "departement": 1,
-                                           "region": 0, "association": 0, "autre": 0}
+    assert frame["profiles"].to_dict() == {
+        "commune": 2,
+        "intercommunalite": 1,
+        "departement": 1,
+        "region": 0,
+        "association": 0,
+        "autre": 0,
+    }
     assert frame.loc["commune", "share"] == pytest.approx(0.5)
 
 
@@ -141,10 +170,18 @@ def test_country_demand(profiles, requests):
 # ---------------------------------------------------------------------------- backlog
 @pytest.fixture
 def results() -> pd.DataFrame:
-    rows = [("R1", 1, "E1", 0.4), ("R1", 2, "E2", 0.2), ("R2", 1, "E2", 0.1), ("R3", 1, "E3", 0.25),
-            ("R5", 1, "E1", 0.3), ("R6", 1, "E4", 0.05), ("R7", 1, "E1", 0.5)]
-    return pd.DataFrame([(r, k, e, s, f"holder {e}", f"title {e}", "fr", ["eau"]) for r, k, e, s in rows],
-                        columns=list(BATCH_COLUMNS))
+    rows = [
+        ("R1", 1, "E1", 0.4),
+        ("R1", 2, "E2", 0.2),
+        ("R2", 1, "E2", 0.1),
+        ("R3", 1, "E3", 0.25),
+        ("R5", 1, "E1", 0.3),
+        ("R6", 1, "E4", 0.05),
+        ("R7", 1, "E1", 0.5),
+    ]
+    return pd.DataFrame(
+        [(r, k, e, s, f"holder {e}", f"title {e}", "fr", ["eau"]) for r, k, e, s in rows], columns=list(BATCH_COLUMNS)
+    )
 
 
 @pytest.fixture
@@ -160,8 +197,15 @@ def test_request_coverage(per_request):
     assert frame.loc["R1", "best_score"] == pytest.approx(0.4)
     assert frame.loc["R1", "best_expert_id"] == "E1" and frame.loc["R1", "best_title"] == "title E1"
     assert frame.loc["R4", "best_score"] == 0.0 and frame.loc["R4", "best_expert_id"] == ""
-    assert frame["strong"].to_dict() == {"R1": True, "R2": False, "R3": True, "R4": False, "R5": True,
-                                         "R6": False, "R7": True}
+    assert frame["strong"].to_dict() == {
+        "R1": True,
+        "R2": False,
+        "R3": True,
+        "R4": False,
+        "R5": True,
+        "R6": False,
+        "R7": True,
+    }
 
 
 def test_backlog_summary(per_request):
@@ -193,12 +237,13 @@ def test_empty_batch_output(requests):
 
 
 # ---------------------------------------------------------------------------- with the engine
-ENGINE_REQUESTS = pd.DataFrame({
-    "id": ["Q-EAU", "Q-NONE", "Q-DECH"],
-    "text": ["adduction d'eau potable pour nos villages, forages", "zzqx wvvk",
-             "fermer la décharge à ciel ouvert"],
-    "language": ["fr", "", "fr"],
-})
+ENGINE_REQUESTS = pd.DataFrame(
+    {
+        "id": ["Q-EAU", "Q-NONE", "Q-DECH"],
+        "text": ["adduction d'eau potable pour nos villages, forages", "zzqx wvvk", "fermer la décharge à ciel ouvert"],
+        "language": ["fr", "", "fr"],
+    }
+)
 
 
 def test_match_requests_gives_the_batch_rows(engine_matcher):
@@ -207,7 +252,9 @@ def test_match_requests_gives_the_batch_rows(engine_matcher):
     assert frame.columns.tolist() == list(BATCH_COLUMNS)
     assert "Q-NONE" not in set(frame["request_id"])
     assert frame[frame["rank"] == 1].set_index("request_id")["expert_id"].to_dict() == {
-        "Q-EAU": "T-EAU-RURAL", "Q-DECH": "T-DECH-DECHARGE"}
+        "Q-EAU": "T-EAU-RURAL",
+        "Q-DECH": "T-DECH-DECHARGE",
+    }
     source = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ENGINE_REQUESTS.to_dict("records"))
     out = io.StringIO()
     run_batch(engine_matcher, source.encode(), out, filters, top_k=3, workers=1, progress=False, fmt="jsonl")
@@ -243,8 +290,10 @@ def test_charts_draw(profiles, requests, per_request):
 
 
 def test_strength_calibration(per_request):
-    qrels = pd.DataFrame([("R1", "E1", 3), ("R2", "E2", 1), ("R3", "E3", 2), ("R5", "E9", 3), ("R6", "E4", 2),
-                          ("R4", "E5", 2)], columns=["request_id", "profile_id", "grade"])
+    qrels = pd.DataFrame(
+        [("R1", "E1", 3), ("R2", "E2", 1), ("R3", "E3", 2), ("R5", "E9", 3), ("R6", "E4", 2), ("R4", "E5", 2)],
+        columns=["request_id", "profile_id", "grade"],
+    )
     table = coverage.strength_calibration(per_request, qrels, thresholds=(0.2, 0.3, 0.6))
     assert table["strong"].tolist() == [3, 2, 0]  # R7 is not judged
     assert table["weak"].tolist() == [3, 4, 6]

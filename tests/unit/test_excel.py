@@ -30,13 +30,16 @@ from matching.data.store import ProfileStore
 from matching.data.workbook import RESULT_SHEET, SUMMARY_SHEET, WEAK_SHEET
 from matching.retrieval.presentation import problem_fr
 
-TEXTS = ["Appui à la création d'un service d'eau potable en régie pour nos villages",
-         "Fermeture d'une décharge à ciel ouvert et collecte des ordures ménagères",
-         "festival de la chanson lunaire sur la planète Mars"]
+TEXTS = [
+    "Appui à la création d'un service d'eau potable en régie pour nos villages",
+    "Fermeture d'une décharge à ciel ouvert et collecte des ordures ménagères",
+    "festival de la chanson lunaire sur la planète Mars",
+]
 
 
-def workbook_bytes(rows: list[list], title: str = "Demandes",
-                   extra_sheets: dict[str, list[list]] | None = None) -> bytes:
+def workbook_bytes(
+    rows: list[list], title: str = "Demandes", extra_sheets: dict[str, list[list]] | None = None
+) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = title
@@ -53,16 +56,18 @@ def workbook_bytes(rows: list[list], title: str = "Demandes",
 
 def backlog() -> bytes:
     """What staff keep: a title row, a blank row, French headers, Excel dates, names, blank rows."""
-    return workbook_bytes([
-        ["Demandes de coopération reçues – novembre 2026", None, None],
-        [],
-        ["Référence", "Pays", "Texte de la demande", "LANGUE", "Date de réception", "Demandeur"],
-        ["DEM-1", "Sénégal", TEXTS[0], "français", datetime(2026, 11, 3), "Commune de Thiès"],
-        [],
-        [2, "MAR", TEXTS[1], "fr", "05/11/2026", None],
-        ["DEM-3", "Madagascar", TEXTS[2], "French", "2026-11-07", None],
-        [None, "   ", None],
-    ])
+    return workbook_bytes(
+        [
+            ["Demandes de coopération reçues – novembre 2026", None, None],
+            [],
+            ["Référence", "Pays", "Texte de la demande", "LANGUE", "Date de réception", "Demandeur"],
+            ["DEM-1", "Sénégal", TEXTS[0], "français", datetime(2026, 11, 3), "Commune de Thiès"],
+            [],
+            [2, "MAR", TEXTS[1], "fr", "05/11/2026", None],
+            ["DEM-3", "Madagascar", TEXTS[2], "French", "2026-11-07", None],
+            [None, "   ", None],
+        ]
+    )
 
 
 # ---------------------------------------------------------------------------- reading
@@ -92,13 +97,16 @@ def test_csv_with_french_header_is_read():
     assert frame.loc[0, "country"] == "SN" and frame.loc[0, "text"] == "eau potable"
 
 
-@pytest.mark.parametrize(("row", "field", "column", "fragment"), [
-    (["R1", "Atlantide", "eau", "fr", None], "country", "B 'Pays'", "'Atlantide' is not an ISO 3166-1"),
-    (["R1", "SN", "eau", "klingon", None], "language", "D 'Langue'", "'klingon' is not an ISO 639-1"),
-    (["R1", "SN", "eau", "fr", "31/02/2026"], "received", "E 'Reçu'", "'31/02/2026' is not a valid date"),
-    (["R1", "SN", None, "fr", None], "text", "C 'Demande'", "missing or empty"),
-    (["R1", "SN", "=A1&B1", "fr", None], "text", "C 'Demande'", "holds a formula"),
-])
+@pytest.mark.parametrize(
+    ("row", "field", "column", "fragment"),
+    [
+        (["R1", "Atlantide", "eau", "fr", None], "country", "B 'Pays'", "'Atlantide' is not an ISO 3166-1"),
+        (["R1", "SN", "eau", "klingon", None], "language", "D 'Langue'", "'klingon' is not an ISO 639-1"),
+        (["R1", "SN", "eau", "fr", "31/02/2026"], "received", "E 'Reçu'", "'31/02/2026' is not a valid date"),
+        (["R1", "SN", None, "fr", None], "text", "C 'Demande'", "missing or empty"),
+        (["R1", "SN", "=A1&B1", "fr", None], "text", "C 'Demande'", "holds a formula"),
+    ],
+)
 def test_bad_cells_name_sheet_row_and_column(row, field, column, fragment):
     data = workbook_bytes([["Backlog"], ["Identifiant", "Pays", "Demande", "Langue", "Reçu"], row])
     with pytest.raises(DataError) as info:
@@ -135,13 +143,26 @@ def test_formula_cell_result_is_never_trusted_nor_written_back():
 # ---------------------------------------------------------------------------- writing
 def test_results_workbook_sheets_headers_and_threshold(engine_matcher):
     out = io.BytesIO()
-    summary = run_batch(engine_matcher, backlog(), out, MatchFilters(as_of=AS_OF), top_k=3, workers=1,
-                        progress=False, fmt="xlsx", name="demandes.xlsx")
+    summary = run_batch(
+        engine_matcher,
+        backlog(),
+        out,
+        MatchFilters(as_of=AS_OF),
+        top_k=3,
+        workers=1,
+        progress=False,
+        fmt="xlsx",
+        name="demandes.xlsx",
+    )
     book = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
     assert book.sheetnames == [RESULT_SHEET, WEAK_SHEET, SUMMARY_SHEET]
     results = book[RESULT_SHEET]
-    assert [c.value for c in results[1]][:4] == ["Identifiant de la demande", "Rang", "Score",
-                                                "Identifiant de l'expertise"]
+    assert [c.value for c in results[1]][:4] == [
+        "Identifiant de la demande",
+        "Rang",
+        "Score",
+        "Identifiant de l'expertise",
+    ]
     assert results.freeze_panes == "A2" and results.auto_filter.ref == f"A1:I{summary.rows + 1}"
     assert results.column_dimensions["F"].width >= 40
     rows = list(results.iter_rows(min_row=2, values_only=True))
@@ -180,7 +201,8 @@ def billion_laughs() -> bytes:
     parts["xl/sharedStrings.xml"] = (
         f'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY lol0 "lol">{entities}]>'
         '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
-        "<si><t>&lol9;</t></si></sst>").encode()
+        "<si><t>&lol9;</t></si></sst>"
+    ).encode()
     return _zip(parts)
 
 
@@ -197,13 +219,15 @@ def old_xls() -> bytes:
 HOSTILE = {
     "zip-bomb": (zip_bomb, "ZIP bomb"),
     "billion-laughs": (billion_laughs, "DOCTYPE"),
-    "zip-not-a-workbook": (lambda: _zip({"readme.txt": b"hello", "data.csv": b"id,text\nR1,eau\n"}),
-                           "not an Excel .xlsx workbook"),
+    "zip-not-a-workbook": (
+        lambda: _zip({"readme.txt": b"hello", "data.csv": b"id,text\nR1,eau\n"}),
+        "not an Excel .xlsx workbook",
+    ),
     "password-protected": (encrypted_workbook, "password-protected"),
     "old-xls": (old_xls, "old Excel .xls"),
     "empty-sheet": (lambda: workbook_bytes([]), "the sheet is empty"),
     "header-only": (lambda: workbook_bytes([["id", "texte"]]), "no records"),
-    "formula": (lambda: workbook_bytes([["id", "texte"], ["R1", "=CONCAT(\"eau\")"]]), "holds a formula"),
+    "formula": (lambda: workbook_bytes([["id", "texte"], ["R1", '=CONCAT("eau")']]), "holds a formula"),
     "missing-column": (lambda: workbook_bytes([["id", "objet"], ["R1", "eau"]]), "missing column(s) text"),
 }
 
@@ -234,12 +258,14 @@ def test_hostile_or_malformed_workbook_is_refused_by_the_loader(name, hostile_fi
 def test_hostile_workbook_gets_422_from_the_api_and_page(name, hostile_files, client):
     revision = client.app.state.store.revision()
     for accept in ("text/csv", XLSX_MEDIA_TYPE):
-        response = client.post("/match/batch", files={"file": (f"{name}.xlsx", hostile_files[name])},
-                               headers={"Accept": accept})
+        response = client.post(
+            "/match/batch", files={"file": (f"{name}.xlsx", hostile_files[name])}, headers={"Accept": accept}
+        )
         assert response.status_code == 422, response.text
         assert any(HOSTILE[name][1] in item["msg"] for item in response.json()["detail"])
-    page = client.post("/traitement", files={"fichier": (f"{name}.xlsx", hostile_files[name])},
-                       headers={"Accept": "application/json"})
+    page = client.post(
+        "/traitement", files={"fichier": (f"{name}.xlsx", hostile_files[name])}, headers={"Accept": "application/json"}
+    )
     assert page.status_code == 422 and page.json()["erreurs"][0].startswith(f"fichier « {name}.xlsx »")
     assert client.app.state.store.revision() == revision
 
@@ -257,10 +283,34 @@ def test_hostile_profile_workbook_seeds_nothing(hostile_files, tmp_path):
 # ---------------------------------------------------------------------------- profiles
 def _profiles_workbook() -> bytes:
     records = [json.loads(line) for line in (FIXTURES / "profiles.jsonl").read_text().splitlines() if line]
-    header = ["Identifiant", "Porteur", "Type de porteur", "Région", "Titre", "Description", "Domaines", "Langues",
-              "Pays", "Début du label", "Fin du label", "Contact"]
-    fields = ["id", "holder", "holder_type", "region", "title", "description", "domains", "languages",
-              "countries", "label_start", "label_end", "contact"]
+    header = [
+        "Identifiant",
+        "Porteur",
+        "Type de porteur",
+        "Région",
+        "Titre",
+        "Description",
+        "Domaines",
+        "Langues",
+        "Pays",
+        "Début du label",
+        "Fin du label",
+        "Contact",
+    ]
+    fields = [
+        "id",
+        "holder",
+        "holder_type",
+        "region",
+        "title",
+        "description",
+        "domains",
+        "languages",
+        "countries",
+        "label_start",
+        "label_end",
+        "contact",
+    ]
     rows = [["Expertises labellisées"], header]
     for r in records:
         row = []
@@ -310,17 +360,51 @@ def test_cli_round_trip_xlsx_in_xlsx_out(tmp_path):
     profiles = tmp_path / "profils.xlsx"
     profiles.write_bytes(_profiles_workbook())
     out = tmp_path / "resultats.xlsx"
-    done = subprocess.run([sys.executable, "-m", "matching", "batch", "--requests", str(requests), "--out", str(out),
-                           "--profiles", str(profiles), "--as-of", "2026-11-26", "--quiet", "--workers", "1"],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "matching",
+            "batch",
+            "--requests",
+            str(requests),
+            "--out",
+            str(out),
+            "--profiles",
+            str(profiles),
+            "--as-of",
+            "2026-11-26",
+            "--quiet",
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     book = openpyxl.load_workbook(out)
     assert dict(book[SUMMARY_SHEET].iter_rows(values_only=True))["Demandes traitées"] == 3
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(workbook_bytes([["id", "texte"], ["R1", "=1+1"]]))
-    refused = subprocess.run([sys.executable, "-m", "matching", "batch", "--requests", str(bad), "--out",
-                              str(tmp_path / "none.xlsx"), "--profiles", str(profiles), "--quiet"],
-                             capture_output=True, text=True, timeout=300)
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "matching",
+            "batch",
+            "--requests",
+            str(bad),
+            "--out",
+            str(tmp_path / "none.xlsx"),
+            "--profiles",
+            str(profiles),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert refused.returncode == 2 and "sheet 'Demandes', row 2, column B 'texte'" in refused.stderr
     assert not (tmp_path / "none.xlsx").exists()
 
@@ -332,8 +416,14 @@ def test_twenty_thousand_requests_workbook(engine_matcher, tmp_path):
     sheet.append(["Backlog annuel"])
     sheet.append(["Identifiant", "Texte", "Pays", "Date de réception"])
     for i in range(20_000):
-        sheet.append([f"R{i:05d}", f"{TEXTS[i % 3]} (demande {i})", ("Sénégal", "MA", "Bénin")[i % 3],
-                      date(2026, 1 + i % 12, 1 + i % 28)])
+        sheet.append(
+            [
+                f"R{i:05d}",
+                f"{TEXTS[i % 3]} (demande {i})",
+                ("Sénégal", "MA", "Bénin")[i % 3],
+                date(2026, 1 + i % 12, 1 + i % 28),
+            ]
+        )
     path = tmp_path / "backlog.xlsx"
     book.save(path)
     out = tmp_path / "resultats.xlsx"
@@ -343,8 +433,11 @@ def test_twenty_thousand_requests_workbook(engine_matcher, tmp_path):
     facts = dict(result[SUMMARY_SHEET].iter_rows(values_only=True))
     assert facts["Demandes traitées"] == 20_000
     threshold = f"{STRONG_SCORE:.2f}".replace(".", ",")
-    assert facts[f"Demandes avec une bonne expertise (meilleur score ≥ {threshold})"] + facts[
-        "Demandes sans bonne expertise"] == 20_000
+    assert (
+        facts[f"Demandes avec une bonne expertise (meilleur score ≥ {threshold})"]
+        + facts["Demandes sans bonne expertise"]
+        == 20_000
+    )
     assert facts["Demandes sans bonne expertise"] >= 20_000 // 3  # the Mars festival finds no one
 
 

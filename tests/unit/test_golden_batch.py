@@ -27,7 +27,14 @@ def dev_matcher():
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_dev_batch_output_matches_golden(dev_matcher, fmt: str) -> None:
     out = io.StringIO()
-    run_batch(dev_matcher, ROOT / "data" / "requests.jsonl", out, MatchFilters(as_of=date(2026, 11, 26)),
-              workers=1, progress=False, fmt=fmt)
+    run_batch(
+        dev_matcher,
+        ROOT / "data" / "requests.jsonl",
+        out,
+        MatchFilters(as_of=date(2026, 11, 26)),
+        workers=1,
+        progress=False,
+        fmt=fmt,
+    )
     golden = (FIXTURES / f"dev_batch_golden.{fmt}").read_bytes()
     assert out.getvalue().encode("utf-8") == golden

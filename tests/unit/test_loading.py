@@ -6,9 +6,16 @@ from matching import DataError, load_profiles, load_qrels, load_requests
 from matching.data.loading import SeenIds, iter_request_blocks
 
 GOOD = {
-    "id": "P1", "holder": "Ville de Test", "holder_type": "commune", "region": "Bretagne",
-    "title": "Eau potable", "description": "Réseau d'eau potable.", "domains": ["EAU"],
-    "languages": ["fr"], "countries": ["SN"], "label_start": "2024-02-29",
+    "id": "P1",
+    "holder": "Ville de Test",
+    "holder_type": "commune",
+    "region": "Bretagne",
+    "title": "Eau potable",
+    "description": "Réseau d'eau potable.",
+    "domains": ["EAU"],
+    "languages": ["fr"],
+    "countries": ["SN"],
+    "label_start": "2024-02-29",
 }
 
 
@@ -123,7 +130,7 @@ def test_streamed_duplicate_ids_are_found_within_and_across_blocks(tmp_path, mon
     path = write_jsonl(tmp_path / "r.jsonl", records)
     assert sum(len(b) for b in iter_request_blocks(path, block_size=block_size)) == 200
     for first, again in [(0, 199), (150, 151), (37, 120), (198, 199)]:
-        write_jsonl(path, records[:again] + [{"id": f"R{first}", "text": "x"}] + records[again + 1:])
+        write_jsonl(path, records[:again] + [{"id": f"R{first}", "text": "x"}] + records[again + 1 :])
         with pytest.raises(DataError) as info:
             list(iter_request_blocks(path, block_size=block_size))
         problem = info.value.problems[0]

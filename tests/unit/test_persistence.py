@@ -11,8 +11,9 @@ def test_saved_index_round_trips(tmp_path, engine_matcher):
     save_matcher(engine_matcher, tmp_path, checksum)
     loaded = load_matcher(tmp_path, checksum)
     assert loaded.index.n_profiles == engine_matcher.index.n_profiles
-    assert [m.expert_id for m in loaded.search("eau potable").matches] == \
-        [m.expert_id for m in engine_matcher.search("eau potable").matches]
+    assert [m.expert_id for m in loaded.search("eau potable").matches] == [
+        m.expert_id for m in engine_matcher.search("eau potable").matches
+    ]
 
 
 def test_stale_or_corrupt_index_is_refused(tmp_path, engine_matcher):
@@ -44,8 +45,12 @@ def test_a_saved_index_carries_the_language_model_and_detects_the_same(tmp_path)
 
     from matching.analysis import language
 
-    texts = ["Nous cherchons un appui pour l'eau potable", "We are looking for support on waste",
-             "Buscamos apoyo para la recolección de basura", "Procuramos apoio para o saneamento"]
+    texts = [
+        "Nous cherchons un appui pour l'eau potable",
+        "We are looking for support on waste",
+        "Buscamos apoyo para la recolección de basura",
+        "Procuramos apoio para o saneamento",
+    ]
     language._identifier.cache_clear()
     expected = [language.detect_language(t) for t in texts]
     path = tmp_path / "language-model.pickle"

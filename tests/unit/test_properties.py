@@ -70,13 +70,15 @@ def test_loaders_raise_only_data_error_on_arbitrary_bytes(data, name):
             str(exc).encode("utf-8")  # the message can always be shown
 
 
-CSV_CELL = st.text(alphabet=st.sampled_from(list(string.printable) + ["é", "’", "\x00", "\ud800", "\x85"]),
-                   max_size=30)
+CSV_CELL = st.text(alphabet=st.sampled_from(list(string.printable) + ["é", "’", "\x00", "\ud800", "\x85"]), max_size=30)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(CSV_CELL, min_size=1, max_size=4), min_size=1, max_size=6),
-       st.sampled_from([",", ";", "\t"]), st.sampled_from(["utf-8", "cp1252", "utf-16", "latin-1"]))
+@given(
+    st.lists(st.lists(CSV_CELL, min_size=1, max_size=4), min_size=1, max_size=6),
+    st.sampled_from([",", ";", "\t"]),
+    st.sampled_from(["utf-8", "cp1252", "utf-16", "latin-1"]),
+)
 def test_loaders_raise_only_data_error_on_csv_like_text(rows, separator, encoding):
     header = separator.join(["id", "text"]) + "\n"
     body = header + "".join(separator.join(r) + "\n" for r in rows)
@@ -90,15 +92,24 @@ def test_loaders_raise_only_data_error_on_csv_like_text(rows, separator, encodin
         value.encode("utf-8")
 
 
-JSON_VALUE = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-                          | st.text(alphabet=ANY_CHAR, max_size=20),
-                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                                      max_size=3), max_leaves=10)
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(alphabet=ANY_CHAR, max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=10,
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.dictionaries(st.sampled_from(["id", "text", "language", "country", "received", "domains",
-                                                 "holder", "label_start"]), JSON_VALUE), min_size=1, max_size=5))
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["id", "text", "language", "country", "received", "domains", "holder", "label_start"]),
+            JSON_VALUE,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_loaders_raise_only_data_error_on_arbitrary_json_records(records):
     import json
 
@@ -114,8 +125,9 @@ def test_loaders_raise_only_data_error_on_arbitrary_json_records(records):
 
 # ---------------------------------------------------------------------------- scores
 @settings(max_examples=150, deadline=None, suppress_health_check=NO_FIXTURE_CHECK)
-@given(text=st.text(alphabet=ANY_CHAR, min_size=1, max_size=400), include_expired=st.booleans(),
-       top_k=st.integers(1, 20))
+@given(
+    text=st.text(alphabet=ANY_CHAR, min_size=1, max_size=400), include_expired=st.booleans(), top_k=st.integers(1, 20)
+)
 def test_scores_stay_in_the_unit_interval(engine_matcher, text, include_expired, top_k):
     query = SearchQuery(text=text, top_k=top_k, as_of=AS_OF, include_expired=include_expired)
     outcome = run_search(engine_matcher, query)

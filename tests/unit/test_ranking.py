@@ -59,8 +59,9 @@ def test_typos_are_mapped_onto_the_vocabulary(engine_matcher):
 
 
 def test_foreign_requests_are_translated(engine_matcher):
-    result = engine_matcher.search("We need support to close an open dump and rehabilitate the landfill site",
-                                   MatchFilters(as_of=AS_OF))
+    result = engine_matcher.search(
+        "We need support to close an open dump and rehabilitate the landfill site", MatchFilters(as_of=AS_OF)
+    )
     assert result.language.code == "en"
     assert result.matches[0].expert_id in {"T-DECH-DECHARGE"}
     assert any(t.via == "glossary" for t in result.matches[0].matched_terms)
@@ -131,13 +132,28 @@ def test_candidates_from_selective_terms_are_scored_exactly():
     from matching.retrieval.candidates import without_terms as _without_terms
 
     filters = MatchFilters(as_of=AS_OF)
-    pruned = build_matcher(load_profiles(data_path("profiles.jsonl")), use_domain_prior=False,
-                           feedback_weight=0.0, first_stage_max_df=0.12, calibration=None, min_expansion_terms=1)
-    full = Matcher(pruned.index, pruned.query_analyzer, feedback_weight=0.0, rerank_depth=pruned.index.n_profiles,
-                   first_stage_max_df=1.0, calibration=None, min_expansion_terms=1)
-    texts = ["Notre commune souhaite améliorer la gestion de l'eau potable et de l'assainissement des quartiers",
-             "formation des agents de la mairie au budget et à la fiscalité locale",
-             "commune"]
+    pruned = build_matcher(
+        load_profiles(data_path("profiles.jsonl")),
+        use_domain_prior=False,
+        feedback_weight=0.0,
+        first_stage_max_df=0.12,
+        calibration=None,
+        min_expansion_terms=1,
+    )
+    full = Matcher(
+        pruned.index,
+        pruned.query_analyzer,
+        feedback_weight=0.0,
+        rerank_depth=pruned.index.n_profiles,
+        first_stage_max_df=1.0,
+        calibration=None,
+        min_expansion_terms=1,
+    )
+    texts = [
+        "Notre commune souhaite améliorer la gestion de l'eau potable et de l'assainissement des quartiers",
+        "formation des agents de la mairie au budget et à la fiscalité locale",
+        "commune",
+    ]
     analyzer = pruned.query_analyzer
     vectors = analyzer.vectorize([analyzer.analyse(t, "fr") for t in texts])
     frequent = pruned._allowed(filters)[2]
@@ -145,8 +161,7 @@ def test_candidates_from_selective_terms_are_scored_exactly():
     assert first_stage.nnz < vectors.nnz  # the first stage did drop frequent terms
     assert np.diff(first_stage.indptr)[2] > 0  # a request of frequent words only keeps them
     exact = (vectors @ pruned.index.matrix_.T).toarray()
-    for b, (p, f) in enumerate(zip(pruned.search_many(texts, filters), full.search_many(texts, filters),
-                                   strict=True)):
+    for b, (p, f) in enumerate(zip(pruned.search_many(texts, filters), full.search_many(texts, filters), strict=True)):
         assert p.matches
         assert np.allclose([m.score for m in p.matches], exact[b, [m.row for m in p.matches]], atol=1e-5)
         assert p.matches[0].expert_id == f.matches[0].expert_id
@@ -159,12 +174,14 @@ def test_profiles_are_expanded_with_everyday_words_and_say_so(tmp_path, engine_p
     from matching.analysis.lexicon import load_thesaurus
 
     thesaurus = tmp_path / "thesaurus.csv"
-    thesaurus.write_text("domain,technical,everyday\nDECH,décharge sauvage,montagne d'immondices | fumée noire\n",
-                         encoding="utf-8")
+    thesaurus.write_text(
+        "domain,technical,everyday\nDECH,décharge sauvage,montagne d'immondices | fumée noire\n", encoding="utf-8"
+    )
     profiles = load_profiles(engine_profiles_path)
     plain = Matcher(ProfileIndex().fit(profiles), feedback_weight=0.0)
-    expanded = Matcher(ProfileIndex(expansion=load_thesaurus(thesaurus, reverse=True)).fit(profiles),
-                       feedback_weight=0.0)
+    expanded = Matcher(
+        ProfileIndex(expansion=load_thesaurus(thesaurus, reverse=True)).fit(profiles), feedback_weight=0.0
+    )
     request = "une montagne d'immondices brûle et une fumée noire recouvre le quartier"
     assert plain.search(request, MatchFilters(as_of=AS_OF)).matches == []
     [best, *_] = expanded.search(request, MatchFilters(as_of=AS_OF)).matches
@@ -177,7 +194,7 @@ def test_profiles_are_expanded_with_everyday_words_and_say_so(tmp_path, engine_p
 
 
 def test_a_requests_terms_do_not_depend_on_the_requests_analysed_before(engine_profiles_path):
-    """"seria" is a French word, left alone; "sería" is not, and is read as a typo for
+    """ "seria" is a French word, left alone; "sería" is not, and is read as a typo for
     "serial". Whichever comes first must not decide for the other (they fold alike)."""
     from matching import ProfileIndex, QueryAnalyzer, load_profiles
 
@@ -199,7 +216,7 @@ def test_known_word_test_agrees_with_wordfreq_around_the_threshold(engine_matche
     analyzer = engine_matcher.query_analyzer
     threshold = analyzer.known_word_zipf
     near = [w for w, f in get_frequency_dict("fr").items() if w.isalpha() and abs(freq_to_zipf(f) - threshold) <= 0.02]
-    near = near[::max(1, len(near) // 300)]  # words just below, at and just above the threshold
+    near = near[:: max(1, len(near) // 300)]  # words just below, at and just above the threshold
     words = near + ["seria", "sería", "contat", "decharge", "déchets", "xqzwv"]
     assert len(near) > 50
     for word in words:
@@ -240,14 +257,16 @@ def test_one_everyday_word_out_of_its_phrase_is_no_evidence():
     from matching.data.resources import data_path
 
     matcher = build_matcher(load_profiles(data_path("profiles.jsonl")))
-    result = matcher.search("Buscamos apoyo para la recolección de basura en nuestro municipio",
-                            MatchFilters(as_of=AS_OF), top_k=10)
+    result = matcher.search(
+        "Buscamos apoyo para la recolección de basura en nuestro municipio", MatchFilters(as_of=AS_OF), top_k=10
+    )
     assert result.language.code == "es" and result.matches
     labels = [t.label() for m in result.matches for t in m.matched_terms]
     assert not any(label.startswith("aidants") for label in labels)
     lenient = build_matcher(load_profiles(data_path("profiles.jsonl")), min_expansion_terms=1)
-    loose = lenient.search("Buscamos apoyo para la recolección de basura en nuestro municipio",
-                           MatchFilters(as_of=AS_OF), top_k=10)
+    loose = lenient.search(
+        "Buscamos apoyo para la recolección de basura en nuestro municipio", MatchFilters(as_of=AS_OF), top_k=10
+    )
     assert any(t.label().startswith("aidants") for m in loose.matches for t in m.matched_terms)
 
 
