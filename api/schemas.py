@@ -169,7 +169,7 @@ class MatchRequest(BaseModel):
     regions: CodeList = Field(default_factory=list, description=filter_field("regions").description)
     holder_types: CodeList = Field(default_factory=list, description=filter_field("holder_types").description)
     include_expired: bool = Field(False, description="Also return expired labels")
-    language: Literal["fr", "en", "es", "pt"] | None = Field(None, description="Skip language detection")
+    language: Literal["fr", "en", "es", "pt", "ar"] | None = Field(None, description="Skip language detection")
     max_per_holder: int | None = Field(None, ge=1, le=10, description="At most this many results per holder")
 
     @field_validator("text")
@@ -182,7 +182,7 @@ class MatchRequest(BaseModel):
 
 class MatchedTermOut(BaseModel):
     term: str = Field(examples=["décharge"])
-    via: str = Field(description="request, typo, glossary, cognate or thesaurus", examples=["thesaurus"])
+    via: str = Field(description="request, typo, glossary, cognate, thesaurus or abbreviation", examples=["thesaurus"])
     source: str = Field(
         description="The request's words it came from, and the entry they were rewritten into",
         examples=["tas d'ordures → décharge"],

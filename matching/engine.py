@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from matching.analysis.lexicon import load_glossary, load_thesaurus
+from matching.analysis.lexicon import load_acronyms, load_glossary, load_thesaurus
 from matching.analysis.query import QueryAnalyzer
 from matching.data.loading import load_profiles
 from matching.data.resources import data_path
@@ -19,7 +19,7 @@ __all__ = ["build_matcher", "build_matcher_from_file", "lexicon_files"]
 
 def lexicon_files() -> dict[str, Path]:
     """The lexicon files the engine uses (those present in the data folder)."""
-    files = {"glossary": data_path("glossary.csv"), "thesaurus": data_path("thesaurus.csv")}
+    files = {name: data_path(f"{name}.csv") for name in ("glossary", "thesaurus", "acronyms")}
     return {name: path for name, path in files.items() if path.exists()}
 
 
@@ -30,6 +30,7 @@ def build_matcher(
     use_thesaurus: bool = True,
     use_expansion: bool = True,
     use_domain_prior: bool = True,
+    use_acronyms: bool = True,
     query_options: dict | None = None,
     index_options: dict | None = None,
     **matcher_options,
@@ -39,10 +40,10 @@ def build_matcher(
     Parameters
     ----------
     profiles : DataFrame from :func:`matching.load_profiles`
-    use_glossary, use_thesaurus, use_expansion, use_domain_prior : bool
+    use_glossary, use_thesaurus, use_expansion, use_domain_prior, use_acronyms : bool
         Switch the cross-lingual glossary, the everyday-words thesaurus on requests, the same
-        thesaurus expanding profiles (document expansion) and the domain prior (for ablations;
-        all on by default, each measurably helps on the dev set).
+        thesaurus expanding profiles (document expansion), the domain prior and the acronyms
+        (for ablations; all on by default).
     query_options, index_options : dict, optional
         Passed to :class:`QueryAnalyzer` and :class:`ProfileIndex`.
     **matcher_options
@@ -54,7 +55,9 @@ def build_matcher(
     index = ProfileIndex(**{"expansion": expansion, **(index_options or {})}).fit(profiles)
     glossary = load_glossary(files["glossary"]) if use_glossary and "glossary" in files else None
     thesaurus = load_thesaurus(files["thesaurus"]) if use_thesaurus and "thesaurus" in files else None
-    analyzer = QueryAnalyzer(glossary=glossary, thesaurus=thesaurus, **(query_options or {})).fit(index)
+    acronyms = load_acronyms(files["acronyms"]) if use_acronyms and "acronyms" in files else None
+    analyzer = QueryAnalyzer(glossary=glossary, thesaurus=thesaurus, acronyms=acronyms, **(query_options or {}))
+    analyzer.fit(index)
     prior = DomainPrior().fit(index) if use_domain_prior else None
     return Matcher(index, analyzer, prior, **matcher_options)
 

@@ -41,6 +41,7 @@ MAX_RESULTS = 50
 VIA_FR = {
     "glossary": "traduction",
     "thesaurus": "expression courante",
+    "abbreviation": "sigle",
     "typo": "orthographe corrigée",
     "cognate": "mot apparenté",
     "request": "mot de la demande",

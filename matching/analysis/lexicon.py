@@ -23,7 +23,7 @@ from wordfreq import zipf_frequency
 
 from matching.analysis.text import Analyzer, get_analyzer
 
-__all__ = ["Entry", "LexiconHit", "PhraseLexicon", "load_glossary", "load_thesaurus"]
+__all__ = ["Entry", "LexiconHit", "PhraseLexicon", "load_acronyms", "load_glossary", "load_thesaurus"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +153,17 @@ def load_glossary(path: Path) -> dict[str, PhraseLexicon]:
         if lang and term and french:
             by_language.setdefault(lang.lower(), []).append((term, french))
     return {lang: PhraseLexicon(entries, lang) for lang, entries in by_language.items()}
+
+
+def load_acronyms(path: Path) -> PhraseLexicon:
+    """French acronyms (``data/acronyms.csv``: ``acronym,expansion``): "APL" stands for "aide
+    personnalisée au logement". An ambiguous acronym's senses share its weight."""
+    entries: list[tuple[str, str]] = []
+    for row in _read_csv(path):
+        acronym, expansion = row.get("acronym", "").strip(), row.get("expansion", "").strip()
+        if acronym and expansion:
+            entries.append((acronym, expansion))
+    return PhraseLexicon(entries, "fr")
 
 
 def load_thesaurus(path: Path, max_single_word_zipf: float | None = 4.5, reverse: bool = False) -> PhraseLexicon:

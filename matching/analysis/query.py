@@ -41,7 +41,8 @@ __all__ = ["QueryAnalyzer", "AnalysedQuery", "TermOrigin"]
 class TermOrigin:
     """How a query term came from the request.
 
-    ``via`` is ``"request"`` (the request's own word), ``"typo"`` (a misspelt word mapped to
+    ``via`` is ``"request"`` (the request's own word), ``"abbreviation"`` (an acronym
+    for its expansion or back), ``"typo"`` (a misspelt word mapped to
     the vocabulary), ``"glossary"`` (translated), ``"cognate"`` (a foreign word that is
     also French) or ``"thesaurus"`` (an everyday expression expanded); ``words`` holds the
     request's words as written and ``target`` the glossary or thesaurus entry they were
@@ -58,6 +59,13 @@ class TermOrigin:
         return self.words if self.target is None else f"{self.words} → {self.target}"
 
 
+#: Stands for a request word the acronym lexicon must not look up (it cannot match an entry).
+_NOT_AN_ACRONYM = Token("", "", "\x00")
+
+#: Origins that add terms the request did not say (they tell nothing more of what it is about).
+_EXPANSIONS = frozenset({"thesaurus", "abbreviation"})
+
+
 @dataclass(slots=True)
 class AnalysedQuery:
     """One request, analysed: its language and term weights by index column."""
@@ -72,7 +80,7 @@ class AnalysedQuery:
         """Distinct terms the request says itself (its words, translated or corrected), not
         counting thesaurus expansions: how much it tells about what it is about."""
         origins = self.origins
-        return sum(1 for c in self.weights if c not in origins or origins[c].via != "thesaurus")
+        return sum(1 for c in self.weights if c not in origins or origins[c].via not in _EXPANSIONS)
 
     def add(self, column: int, weight: float, origin: TermOrigin) -> None:
         """Add an expansion weight; the first origin recorded for a column is kept."""
@@ -89,6 +97,11 @@ class QueryAnalyzer:
         Foreign-to-French term maps (see :func:`matching.analysis.lexicon.load_glossary`).
     thesaurus : PhraseLexicon, optional
         Everyday-to-technical French expansions.
+    acronyms : PhraseLexicon, optional
+        French acronyms to their expansions (:func:`matching.analysis.lexicon.load_acronyms`),
+        used for acronyms that no profile writes.
+    acronym_weight : float, default 1.0
+        Share of an acronym's idf mass that its expansion receives.
     typo_cutoff : float, default 84
         Minimum rapidfuzz ratio (0-100) for mapping an unknown word onto the vocabulary.
     typo_weight, glossary_weight, cognate_weight, thesaurus_weight : float
@@ -119,6 +132,8 @@ class QueryAnalyzer:
         self,
         glossary: dict[str, PhraseLexicon] | None = None,
         thesaurus: PhraseLexicon | None = None,
+        acronyms: PhraseLexicon | None = None,
+        acronym_weight: float = 1.0,
         typo_cutoff: float = 84.0,
         typo_weight: float = 0.8,
         glossary_weight: float = 1.0,
@@ -134,6 +149,8 @@ class QueryAnalyzer:
     ) -> None:
         self.glossary = glossary
         self.thesaurus = thesaurus
+        self.acronyms = acronyms
+        self.acronym_weight = acronym_weight
         self.typo_cutoff = typo_cutoff
         self.typo_weight = typo_weight
         self.glossary_weight = glossary_weight
@@ -266,23 +283,22 @@ class QueryAnalyzer:
             query.add(column, self.glossary_weight * tf, query.origins[column])
         return rendering
 
-    def _thesaurus_weights(
-        self, query: AnalysedQuery, tokens: list[Token]
+    def _lexicon_weights(
+        self, query: AnalysedQuery, tokens: list[Token], lexicon: PhraseLexicon, weight: float, via: str
     ) -> tuple[dict[int, float], dict[int, TermOrigin]]:
-        """Weights of the technical terms that the request's everyday phrases stand for, and where
-        each came from.
+        """Weights of the terms that the request's phrases found in ``lexicon`` stand for, and
+        where each came from.
 
-        Each phrase found hands its targets a share ``thesaurus_weight`` of its own words' idf
-        mass (the most they can add to a score), split over its targets by their idf: one
-        everyday word expanded into five technical terms weighs less, all five together, than
-        the word itself found literally in a profile.
+        Each phrase found hands its targets a share ``weight`` of its own words' idf mass (the
+        most they can add to a score), split over its targets by their idf: one everyday word
+        expanded into five technical terms weighs less, all five together, than the word itself
+        found literally in a profile.
         """
-        assert self.thesaurus is not None
         weights: dict[int, float] = {}
         origins: dict[int, TermOrigin] = {}
         vocabulary, own, idf = self.index_.vocabulary_, query.own_counts, self.index_.idf_
         unseen = float(self.index_.unseen_idf_)
-        for hit in self.thesaurus.find([t.term for t in tokens]):
+        for hit in lexicon.find([t.term for t in tokens]):
             words = tokens[hit.start : hit.end]
             source = " ".join(t.display for t in words)
             source_mass = sum(float(idf[c]) if (c := vocabulary.get(t.term)) is not None else unseen for t in words)
@@ -294,10 +310,10 @@ class QueryAnalyzer:
                         targets.setdefault(column, entry.target)
             if not targets:
                 continue
-            share = self.thesaurus_weight * source_mass / sum(float(idf[c]) for c in targets)
+            share = weight * source_mass / sum(float(idf[c]) for c in targets)
             for column, target in targets.items():
                 weights[column] = weights.get(column, 0.0) + share
-                origins.setdefault(column, TermOrigin("thesaurus", source, target))
+                origins.setdefault(column, TermOrigin(via, source, target))
         return weights, origins
 
     # ------------------------------------------------------------------ requests
@@ -340,9 +356,17 @@ class QueryAnalyzer:
             self._add_own_french(query, tokens)
         for column, count in query.own_counts.items():
             query.weights[column] = query.weights.get(column, 0.0) + 1.0 + math.log(count)
+        if self.acronyms is not None:
+            # An acronym no profile writes ("APL") stands for its expansion in full, outside the
+            # thesaurus budget; one the profiles write is matched as written, like any word.
+            vocabulary = self.index_.vocabulary_
+            unknown = [t if t.term not in vocabulary else _NOT_AN_ACRONYM for t in tokens]
+            weights, origins = self._lexicon_weights(query, unknown, self.acronyms, self.acronym_weight, "abbreviation")
+            for column, weight in weights.items():
+                query.add(column, weight, origins[column])
         if self.thesaurus is not None:
             # Translated requests are expanded too, on their French rendering.
-            weights, origins = self._thesaurus_weights(query, tokens)
+            weights, origins = self._lexicon_weights(query, tokens, self.thesaurus, self.thesaurus_weight, "thesaurus")
             if weights:
                 # Counted in idf mass, i.e. in the most each term can add to a score: together,
                 # expansions never outweigh a share of the request's own words.

@@ -282,3 +282,26 @@ def test_a_glossary_rendering_found_in_no_profile_falls_back_to_cognates(engine_
     column = engine_matcher.index.vocabulary_["potabl"]
     assert column in query.weights
     assert query.origins[column].via == "cognate"
+
+
+def test_an_acronym_no_profile_writes_stands_for_its_expansion(tmp_path):
+    """An acronym the profiles never write finds the profile that spells it out, shown as reached
+    through the acronym; an acronym the profiles write is matched as written, nothing added."""
+    from matching import build_matcher, load_profiles
+    from matching.analysis.lexicon import load_acronyms
+    from matching.data.resources import data_path
+
+    matcher = build_matcher(load_profiles(data_path("profiles.jsonl")), use_acronyms=False)
+    path = tmp_path / "acronyms.csv"
+    path.write_text(
+        "acronym,expansion\nXQZB,service public d'assainissement non collectif\n"
+        "SPANC,service public d'assainissement non collectif\n",
+        encoding="utf-8",
+    )
+    matcher.query_analyzer.acronyms = load_acronyms(path)
+    result = matcher.search("XQZB", MatchFilters(as_of=AS_OF))
+    assert result.matches and result.matches[0].expert_id == "EXP-0056"
+    assert all(t.via == "abbreviation" and t.words.lower() == "xqzb" for t in result.matches[0].matched_terms)
+    assert "spanc" in matcher.index.vocabulary_  # written by EXP-0056
+    query = matcher.query_analyzer.analyse("SPANC", "fr")
+    assert not any(o.via == "abbreviation" for o in query.origins.values())
