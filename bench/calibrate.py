@@ -54,7 +54,7 @@ def examples(name: str, as_of: date) -> pd.DataFrame:
         for b, request_id in enumerate(block["id"]):
             for k in range(picked.shape[1]):
                 if picked[b, k] >= 0:
-                    expert = matcher.index.ids_[picked[b, k]]
+                    expert = matcher.index.metadata_.ids_[picked[b, k]]
                     rows.append(
                         {
                             "collection": name,

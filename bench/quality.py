@@ -141,7 +141,7 @@ def score(profiles_path: Path, requests_path: Path, qrels_path: Path, as_of: dat
     qrels = load_qrels(qrels_path)
     started = time.perf_counter()
     matcher = build_matcher(profiles)
-    valid_ids = set(matcher.index.ids_[filters.mask(matcher.index)])
+    valid_ids = set(matcher.index.metadata_.ids_[filters.mask(matcher.index)])
     report = evaluate(matcher, requests, qrels, filters)
     our_seconds = time.perf_counter() - started
     ours = report.per_request

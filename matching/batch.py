@@ -62,15 +62,15 @@ def match_block(matcher: Matcher, requests: list[dict[str, Any]], filters: Match
     results = matcher.search_many(
         [r["text"] for r in requests], filters, top_k, [r.get("language") or None for r in requests]
     )
-    index = matcher.index
-    titles = index.profiles_["title"].to_numpy()
+    meta = matcher.index.metadata_
+    titles = meta.profiles_["title"].to_numpy()
     out = []
     for request, result in zip(requests, results, strict=True):
         if not result.matches:
             continue
         rows = np.array([m.row for m in result.matches])
         scores = np.round(np.array([m.score for m in result.matches], dtype=np.float64), 4).tolist()
-        holders = index.holders_[rows].tolist()
+        holders = meta.holders_[rows].tolist()
         language = result.language.code
         for m, score, holder, title in zip(result.matches, scores, holders, titles[rows].tolist(), strict=True):
             out.append(

@@ -44,7 +44,7 @@ def _filters(args: argparse.Namespace) -> MatchFilters:
 def _cmd_match(args: argparse.Namespace) -> int:
     matcher = _matcher(args)
     result = matcher.search(args.text, _filters(args), top_k=args.top_k, max_per_holder=args.max_per_holder)
-    profiles = matcher.index.profiles_
+    profiles = matcher.index.metadata_.profiles_
     if args.json:
         payload = {
             "language": result.language.code,

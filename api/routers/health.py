@@ -18,7 +18,7 @@ def health(live: LiveDep, store: StoreDep) -> HealthOut:
     snapshot = live.current
     valid = 0
     if snapshot.matcher is not None:
-        valid = int(snapshot.matcher.index.valid_mask(np.datetime64(date.today(), "D")).sum())
+        valid = int(snapshot.matcher.index.metadata_.valid_mask(np.datetime64(date.today(), "D")).sum())
     counts = store.counts()
     return HealthOut(
         status="degraded" if live.last_error else "ok",

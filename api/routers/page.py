@@ -131,7 +131,7 @@ FormDep = Annotated[SearchForm, Depends(search_form)]
 
 def _context(snapshot, form: SearchForm, **extra: Any) -> dict[str, Any]:
     languages = sorted(
-        snapshot.matcher.index.languages_ if snapshot.matcher is not None else ["fr"],
+        snapshot.matcher.index.metadata_.languages_ if snapshot.matcher is not None else ["fr"],
         key=lambda c: LANGUAGE_NAMES_FR.get(c, c),
     )
     return {

@@ -81,7 +81,7 @@ def evaluate(
     """
     filters = filters or MatchFilters()
     valid = filters.mask(matcher.index)
-    valid_ids = set(matcher.index.ids_[valid])
+    valid_ids = set(matcher.index.metadata_.ids_[valid])
     judged = qrels[qrels["profile_id"].isin(valid_ids) & (qrels["grade"] > 0)]
     by_request = {rid: dict(zip(g["profile_id"], g["grade"], strict=True)) for rid, g in judged.groupby("request_id")}
     todo = requests[requests["id"].isin(by_request)].reset_index(drop=True)

@@ -98,7 +98,7 @@ class ResultWorkbook:
     def __init__(self, matcher: Matcher, threshold: float = STRONG_SCORE) -> None:
         self.threshold = threshold
         self.counts = _Counts()
-        profiles = matcher.index.profiles_
+        profiles = matcher.index.metadata_.profiles_
         # expert id -> (domains, label end), for the columns the batch rows do not carry.
         self._extra = {
             str(pid): (", ".join(domains), end.date() if hasattr(end, "date") else end)

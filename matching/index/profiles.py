@@ -35,7 +35,8 @@ from wordfreq import zipf_frequency
 
 from matching.analysis.lexicon import PhraseLexicon
 from matching.analysis.text import get_analyzer
-from matching.data.taxonomy import domain_codes, domains
+from matching.data.taxonomy import domains
+from matching.index.metadata import ProfileMetadata
 
 __all__ = ["ProfileIndex", "DEFAULT_FIELD_WEIGHTS"]
 
@@ -50,7 +51,7 @@ DEFAULT_FIELD_WEIGHTS: dict[str, float] = {
 
 
 class ProfileIndex:
-    """Sparse matrix of BM25 impacts of profiles, with what ranking, filters and explanations need.
+    """Sparse matrix of BM25 impacts of profiles, with what ranking and explanations need.
 
     Parameters
     ----------
@@ -83,9 +84,9 @@ class ProfileIndex:
     vocabulary_ : dict term -> column
     display_ : list of str, length n_terms
         The most frequent written form of each term in the profiles (what a user reads).
-    profiles_ : DataFrame, the profiles in row order.
-    domain_matrix_ : ndarray of bool, shape (n_profiles, n_domains)
-    label_start_, label_end_ : ndarray of datetime64[D], shape (n_profiles,)
+    metadata_ : ProfileMetadata
+        The profiles' ids, label dates, domains, languages, countries, holders and regions, in
+        row order (what filters and the presentation of matches read).
     expansion_keys_ : ndarray of int64, sorted
         ``row * n_terms + column`` of each entry a profile holds only through its expansion.
     expansion_sources_ : ndarray of int32, same length
@@ -209,22 +210,7 @@ class ProfileIndex:
         self.display_ = [best[t][1] for t in self.terms_]
         self.surface_terms_ = surfaces
 
-        self.profiles_ = profiles.reset_index(drop=True)
-        self.ids_ = self.profiles_["id"].to_numpy(dtype=object)
-        self.position_ = {pid: i for i, pid in enumerate(self.ids_)}
-        codes = domain_codes()
-        self.domain_matrix_ = np.zeros((len(profiles), len(codes)), dtype=bool)
-        code_pos = {c: i for i, c in enumerate(codes)}
-        for row, profile_codes in enumerate(self.profiles_["domains"]):
-            for c in profile_codes:
-                self.domain_matrix_[row, code_pos[c]] = True
-        self.label_start_ = self.profiles_["label_start"].to_numpy(dtype="datetime64[D]")
-        self.label_end_ = self.profiles_["label_end"].to_numpy(dtype="datetime64[D]")
-        self.languages_, self.language_matrix_ = _membership(self.profiles_["languages"])
-        self.countries_, self.country_matrix_ = _membership(self.profiles_["countries"])
-        self.holder_types_ = self.profiles_["holder_type"].to_numpy(dtype=object)
-        self.regions_ = self.profiles_["region"].to_numpy(dtype=object)
-        self.holders_ = self.profiles_["holder"].to_numpy(dtype=object)
+        self.metadata_ = ProfileMetadata().fit(profiles)
         self.built_at_ = datetime.now(UTC).isoformat(timespec="seconds")
         return self
 
@@ -372,10 +358,6 @@ class ProfileIndex:
     def n_terms(self) -> int:
         return self.matrix_.shape[1]
 
-    def valid_mask(self, as_of: np.datetime64) -> np.ndarray:
-        """Boolean mask of shape (n_profiles,): labels valid on ``as_of`` (start <= as_of <= end)."""
-        return (self.label_start_ <= as_of) & (as_of <= self.label_end_)
-
 
 def bm25_idf(df: np.ndarray, n_documents: int) -> np.ndarray:
     """BM25's inverse document frequency, ``log(1 + (N - df + 0.5) / (df + 0.5))``, as Lucene
@@ -390,15 +372,3 @@ def _saturate(counts: sp.csr_matrix, norm: np.ndarray, k1: float, idf: np.ndarra
     row_of = np.repeat(np.arange(out.shape[0]), np.diff(out.indptr))
     out.data = (idf[out.indices] * out.data * (k1 + 1) / (out.data + norm[row_of])).astype(np.float32)
     return out
-
-
-def _membership(values: pd.Series) -> tuple[dict[str, int], sp.csc_matrix]:
-    """Codes and a (n_rows, n_codes) boolean membership matrix for a column of tuples."""
-    codes: dict[str, int] = {}
-    rows, cols = [], []
-    for row, items in enumerate(values):
-        for item in items:
-            rows.append(row)
-            cols.append(codes.setdefault(item, len(codes)))
-    matrix = sp.csc_matrix((np.ones(len(rows), dtype=bool), (rows, cols)), shape=(len(values), max(len(codes), 1)))
-    return codes, matrix

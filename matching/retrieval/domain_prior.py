@@ -35,7 +35,8 @@ class DomainPrior:
         self.sharpness = sharpness
 
     def fit(self, index: ProfileIndex) -> DomainPrior:
-        labels = sp.csr_matrix(index.domain_matrix_.T.astype(np.float32))
+        domain_matrix = index.metadata_.domain_matrix_
+        labels = sp.csr_matrix(domain_matrix.T.astype(np.float32))
         # Rows normalised first, so that a long profile counts as much as a short one.
         self.centroids_ = _l2_rows(labels @ _l2_rows(index.matrix_)).astype(np.float32).tocsr()
         # Transposed and dense once (n_terms x n_domains, a few MiB): scoring requests is then a
@@ -44,10 +45,10 @@ class DomainPrior:
         self.centroids_by_term_ = np.ascontiguousarray(self.centroids_.T.toarray() * index.idf_[:, None])
         # Each profile's domains as columns of the score matrix, padded with a column of zeros,
         # so the boost is a few gathers instead of a loop over domains.
-        n_domains = index.domain_matrix_.shape[1]
-        width = max(1, int(index.domain_matrix_.sum(axis=1).max()))
+        n_domains = domain_matrix.shape[1]
+        width = max(1, int(domain_matrix.sum(axis=1).max()))
         slots = np.full((index.n_profiles, width), n_domains, dtype=np.intp)
-        rows, columns = np.nonzero(index.domain_matrix_)
+        rows, columns = np.nonzero(domain_matrix)
         first = np.searchsorted(rows, rows)  # rows come sorted: first position of each row
         slots[rows, np.arange(len(rows)) - first] = columns
         self.slots_ = slots

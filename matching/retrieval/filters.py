@@ -80,21 +80,22 @@ class MatchFilters:
     def mask(self, index: ProfileIndex) -> np.ndarray:
         """Boolean array of shape (n_profiles,): True where a profile passes every filter."""
         as_of = np.datetime64(self.as_of_date(), "D")
-        keep = index.label_start_ <= as_of
+        meta = index.metadata_
+        keep = meta.label_start_ <= as_of
         if not self.include_expired:
-            keep &= as_of <= index.label_end_
+            keep &= as_of <= meta.label_end_
         if self.domains:
             codes = domain_codes()
             wanted = [codes.index(c.upper()) for c in self.domains if c.upper() in codes]
-            keep &= index.domain_matrix_[:, wanted].any(axis=1) if wanted else False
+            keep &= meta.domain_matrix_[:, wanted].any(axis=1) if wanted else False
         if self.languages:
-            keep &= _any_of(index.languages_, index.language_matrix_, [c.lower() for c in self.languages])
+            keep &= _any_of(meta.languages_, meta.language_matrix_, [c.lower() for c in self.languages])
         if self.countries:
-            keep &= _any_of(index.countries_, index.country_matrix_, [c.upper() for c in self.countries])
+            keep &= _any_of(meta.countries_, meta.country_matrix_, [c.upper() for c in self.countries])
         if self.regions:
-            keep &= np.isin(index.regions_, [canonical_region(r) for r in self.regions])
+            keep &= np.isin(meta.regions_, [canonical_region(r) for r in self.regions])
         if self.holder_types:
-            keep &= np.isin(index.holder_types_, [h.lower() for h in self.holder_types])
+            keep &= np.isin(meta.holder_types_, [h.lower() for h in self.holder_types])
         return keep
 
 

@@ -110,13 +110,13 @@ def _term_views(match: Match) -> tuple[TermView, ...]:
 
 def present(matcher: Matcher, result: MatchResult, as_of: date, highlights: bool = False) -> list[ResultView]:
     """The matches of ``result`` with their profile fields (and highlighted excerpts if asked)."""
-    index = matcher.index
+    meta = matcher.index.metadata_
     # Column arrays, not a pandas row per match: building a row costs more than the ranking.
-    titles, descriptions, domains = (index.profiles_[c].to_numpy() for c in ("title", "description", "domains"))
+    titles, descriptions, domains = (meta.profiles_[c].to_numpy() for c in ("title", "description", "domains"))
     out = []
     for m in result.matches:
         row = m.row
-        title, end = titles[row], index.label_end_[row].item()
+        title, end = titles[row], meta.label_end_[row].item()
         title_segments: tuple[Segment, ...] = ()
         excerpt_segments: tuple[Segment, ...] = ()
         if highlights:
@@ -133,12 +133,12 @@ def present(matcher: Matcher, result: MatchResult, as_of: date, highlights: bool
                 rank=m.rank,
                 expert_id=m.expert_id,
                 score=round(m.score, 4),
-                holder=index.holders_[row],
-                holder_type=index.holder_types_[row],
-                region=index.regions_[row],
+                holder=meta.holders_[row],
+                holder_type=meta.holder_types_[row],
+                region=meta.regions_[row],
                 title=title,
                 domains=tuple(domains[row]),
-                label_start=index.label_start_[row].item(),
+                label_start=meta.label_start_[row].item(),
                 label_end=end,
                 label_status=label_status(end, as_of),
                 matched_terms=_term_views(m),

@@ -169,7 +169,9 @@ class Matcher:
         results = []
         for b, q in enumerate(queries):
             matches = [
-                Match(rank + 1, str(self.index.ids_[row]), float(scores[b, rank]), int(row), explained[b][rank])
+                Match(
+                    rank + 1, str(self.index.metadata_.ids_[row]), float(scores[b, rank]), int(row), explained[b][rank]
+                )
                 for rank, row in enumerate(rows[b])
                 if row >= 0
             ]

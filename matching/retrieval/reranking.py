@@ -119,7 +119,7 @@ class Reranker:
     def cap_per_holder(
         self, candidates: np.ndarray, scores: np.ndarray, top_k: int, cap: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        holders = self.index.holders_
+        holders = self.index.metadata_.holders_
         rows_out = np.full((candidates.shape[0], top_k), -1, dtype=candidates.dtype)
         scores_out = np.zeros((candidates.shape[0], top_k), dtype=scores.dtype)
         for b in range(candidates.shape[0]):  # loops over the short candidate list only

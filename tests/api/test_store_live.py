@@ -133,10 +133,14 @@ def test_readers_never_see_a_half_built_index(store):
                 snapshot = live.current
                 matcher = snapshot.matcher
                 assert matcher is not None
-                assert len(matcher.index.profiles_) == matcher.index.n_profiles == len(matcher.index.ids_)
+                assert (
+                    len(matcher.index.metadata_.profiles_)
+                    == matcher.index.n_profiles
+                    == len(matcher.index.metadata_.ids_)
+                )
                 result = matcher.search("éclairage public et eau potable", top_k=5)
                 for m in result.matches:
-                    assert matcher.index.profiles_.iloc[m.row]["id"] == m.expert_id
+                    assert matcher.index.metadata_.profiles_.iloc[m.row]["id"] == m.expert_id
             except BaseException as exc:  # noqa: BLE001 - collected and reported below
                 errors.append(exc)
 

@@ -69,7 +69,7 @@ def test_foreign_requests_are_translated(engine_matcher):
 
 def test_cap_per_holder(engine_matcher):
     result = engine_matcher.search("eau", MatchFilters(as_of=AS_OF), top_k=5, max_per_holder=1)
-    holders = [engine_matcher.index.holders_[m.row] for m in result.matches]
+    holders = [engine_matcher.index.metadata_.holders_[m.row] for m in result.matches]
     assert len(holders) == len(set(holders))
 
 
