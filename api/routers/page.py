@@ -21,7 +21,7 @@ from matching.data.labels import LABEL_STATUS_FR
 from matching.data.loading import DataError
 from matching.data.store import ProfileNotFound
 from matching.data.taxonomy import REGIONS, domains
-from matching.retrieval.filters import MatchFilters
+from matching.retrieval.filters import FILTER_FIELDS, FilterField, MatchFilters
 from matching.retrieval.presentation import (
     HOLDER_TYPE_LABELS_FR,
     language_name_fr,
@@ -66,7 +66,11 @@ PageAccess = Depends(page_access)
 
 @dataclass
 class SearchForm:
-    """What the staff typed, kept as typed so the form can be shown again."""
+    """What the staff typed, kept as typed so the form can be shown again.
+
+    The filters are named after :data:`FILTER_FIELDS`' ``form`` names: a list for checkboxes,
+    a string for a text or a select widget (tests/api/test_api_page.py checks they follow it).
+    """
 
     texte: str = ""
     nombre: str = "10"
@@ -97,22 +101,24 @@ class SearchForm:
             return None
         return value if 1 <= value <= MAX_RESULTS else None
 
-    def countries(self) -> list[str]:
-        return [c.upper() for c in re.split(r"[\s,;]+", self.pays) if c]
+    def filter_values(self, f: FilterField) -> list[str]:
+        """The values of the filter ``f`` as typed: boxes ticked, codes of a text, or the one chosen."""
+        value = getattr(self, f.form)
+        if f.widget == "checkboxes":
+            return list(value)
+        if f.widget == "text":
+            return [v for v in re.split(r"[\s,;]+", value) if v]
+        return [value] if value else []
+
+    def has_filters(self) -> bool:
+        return self.expires or any(getattr(self, f.form) for f in FILTER_FIELDS)
 
     def query(self) -> SearchQuery:
-        return SearchQuery(
-            text=self.texte,
-            top_k=self.top_k() or 10,
-            domains=self.domaines,
-            languages=self.langues,
-            countries=self.countries(),
-            regions=[self.region] if self.region else [],
-            holder_types=[self.type] if self.type else [],
-            include_expired=self.expires,
-        )
+        lists: dict[str, Any] = {f.name: self.filter_values(f) for f in FILTER_FIELDS}
+        return SearchQuery(text=self.texte, top_k=self.top_k() or 10, include_expired=self.expires, **lists)
 
 
+# The form's parameters are written out for FastAPI; one per FILTER_FIELDS entry, named by its ``form``.
 def search_form(
     texte: Annotated[str, Form()] = "",
     nombre: Annotated[str, Form()] = "10",
@@ -123,7 +129,16 @@ def search_form(
     type: Annotated[str, Form(max_length=40)] = "",
     expires: Annotated[str, Form()] = "",
 ) -> SearchForm:
-    return SearchForm(texte, nombre, domaines[:50], langues[:50], pays, region, type, bool(expires))
+    return SearchForm(
+        texte=texte,
+        nombre=nombre,
+        domaines=domaines[:50],
+        langues=langues[:50],
+        pays=pays,
+        region=region,
+        type=type,
+        expires=bool(expires),
+    )
 
 
 FormDep = Annotated[SearchForm, Depends(search_form)]
@@ -136,10 +151,15 @@ def _context(snapshot, form: SearchForm, **extra: Any) -> dict[str, Any]:
     )
     return {
         "form": form,
-        "domains": domains(),
-        "regions": REGIONS,
+        "filter_fields": FILTER_FIELDS,
+        # The choices of the checkboxes and select lists, (value, French label) by filter name.
+        "choices": {
+            "domains": [(d.code, d.label) for d in domains()],
+            "languages": [(c, language_name_fr(c)) for c in languages],
+            "regions": [(r, r) for r in REGIONS],
+            "holder_types": list(HOLDER_TYPE_LABELS_FR.items()),
+        },
         "holder_types": HOLDER_TYPE_LABELS_FR,
-        "languages": [(c, language_name_fr(c)) for c in languages],
         "max_chars": MAX_TEXT_CHARS,
         "max_chars_fr": f"{MAX_TEXT_CHARS:,}".replace(",", "\u202f"),
         "max_results": MAX_RESULTS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 import numpy as np
 
@@ -12,7 +13,11 @@ from matching.data.labels import resolve_as_of
 from matching.data.taxonomy import canonical_region, domain_codes
 from matching.index.profiles import ProfileIndex
 
-__all__ = ["FILTER_FIELDS", "FilterField", "MatchFilters", "filter_field"]
+__all__ = ["FILTER_FIELDS", "FilterField", "MatchFilters", "Widget", "filter_field"]
+
+
+#: How the staff page asks for a filter: a box per choice, a free text of codes, or a list.
+Widget = Literal["checkboxes", "text", "select"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +26,14 @@ class FilterField:
 
     ``name`` is the :class:`MatchFilters` attribute and the API's field; ``description`` the
     API schema's description and the CLI's help; ``option`` the CLI's repeatable option (its
-    values ``metavar``); ``form`` the staff page's form field; ``label_fr`` the French label
-    of the workbooks' summary (None: not shown there).
+    values ``metavar``); ``label_fr`` the French label of the workbooks' summary (None: not
+    shown there).
+
+    The staff page's form: ``form`` the field's name, ``widget`` how it is asked for (the
+    choices of checkboxes and select lists come from the page), ``form_label`` its French
+    label (a fieldset's legend for checkboxes), ``form_hint`` a French hint shown under the
+    label and tied to the widget by ``aria-describedby``, ``form_blank`` a select list's
+    first option, meaning no constraint.
     """
 
     name: str
@@ -31,19 +42,67 @@ class FilterField:
     metavar: str
     form: str
     label_fr: str | None
+    widget: Widget
+    form_label: str
+    form_hint: str | None = None
+    form_blank: str | None = None
 
 
 #: The list filters, in the order the doors show them.
 FILTER_FIELDS: tuple[FilterField, ...] = (
-    FilterField("domains", "Domain codes (see /domains)", "--domain", "CODE", "domaines", "Domaines retenus"),
     FilterField(
-        "languages", "Experts' working languages (ISO 639-1)", "--language", "CODE", "langues", "Langues des experts"
+        "domains",
+        "Domain codes (see /domains)",
+        "--domain",
+        "CODE",
+        "domaines",
+        "Domaines retenus",
+        widget="checkboxes",
+        form_label="Domaines",
     ),
     FilterField(
-        "countries", "Countries of past cooperation (ISO 3166-1)", "--country", "CODE", "pays", "Pays de coopération"
+        "languages",
+        "Experts' working languages (ISO 639-1)",
+        "--language",
+        "CODE",
+        "langues",
+        "Langues des experts",
+        widget="checkboxes",
+        form_label="Langues de travail des experts",
     ),
-    FilterField("regions", "French regions of the holders", "--region", "NAME", "region", None),
-    FilterField("holder_types", "commune, intercommunalite, …", "--holder-type", "TYPE", "type", None),
+    FilterField(
+        "countries",
+        "Countries of past cooperation (ISO 3166-1)",
+        "--country",
+        "CODE",
+        "pays",
+        "Pays de coopération",
+        widget="text",
+        form_label="Pays de coopération",
+        form_hint="Codes ISO à deux lettres, séparés par des virgules (ex. SN, MA).",
+    ),
+    FilterField(
+        "regions",
+        "French regions of the holders",
+        "--region",
+        "NAME",
+        "region",
+        None,
+        widget="select",
+        form_label="Région",
+        form_blank="Toutes les régions",
+    ),
+    FilterField(
+        "holder_types",
+        "commune, intercommunalite, …",
+        "--holder-type",
+        "TYPE",
+        "type",
+        None,
+        widget="select",
+        form_label="Type de collectivité",
+        form_blank="Tous les types",
+    ),
 )
 
 

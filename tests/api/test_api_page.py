@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 
 import pytest
@@ -70,6 +71,37 @@ def test_filters_are_applied_and_kept(client):
     assert html.count('class="card"') == 1 and "/profils/T-EAU-02" in html
     assert 'value="EAU"\n            checked' in html or 'value="EAU" checked' in html.replace("\n            ", " ")
     assert '<option value="Occitanie" selected>' in html
+
+
+@pytest.mark.reads_only
+def test_filter_widgets_and_form_follow_filter_fields(client):
+    """Each FILTER_FIELDS entry has its form parameter, SearchForm attribute and widget, in order."""
+    from api.routers.page import SearchForm, search_form
+    from matching.retrieval.filters import FILTER_FIELDS
+
+    forms = [f.form for f in FILTER_FIELDS]
+    parameters = inspect.signature(search_form).parameters
+    assert set(parameters) == {*forms, "texte", "nombre", "expires"}
+    assert [p for p in parameters if p in forms] == forms
+    html = client.get("/").text
+    assert [html.index(f'name="{form}"') for form in forms] == sorted(html.index(f'name="{form}"') for form in forms)
+    typed = {"checkboxes": (["A"], ["A"]), "text": ("A, B;C", ["A", "B", "C"]), "select": ("A", ["A"])}
+    for f in FILTER_FIELDS:
+        assert isinstance(getattr(SearchForm(), f.form), list) == (f.widget == "checkboxes")
+        if f.widget == "checkboxes":
+            assert f"<legend>{f.form_label}</legend>" in html
+        else:
+            assert f'<label for="{f.form}">{f.form_label}</label>' in html and f'id="{f.form}"' in html
+        if f.widget == "select":
+            assert f.form_blank and f'<option value="">{f.form_blank}</option>' in html
+        if f.form_hint:
+            assert f'<p class="hint" id="{f.form}-aide">{f.form_hint}</p>' in html
+            assert f'aria-describedby="{f.form}-aide"' in html
+        value, expected = typed[f.widget]
+        form = SearchForm(texte="eau", **{f.form: value})
+        assert form.has_filters()
+        assert list(getattr(form.query().filters(), f.name)) == expected
+    assert not SearchForm(texte="eau").has_filters()
 
 
 @pytest.mark.reads_only
