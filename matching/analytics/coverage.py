@@ -405,7 +405,7 @@ def unanswered_requests(coverage: pd.DataFrame) -> pd.DataFrame:
 def strength_calibration(
     coverage: pd.DataFrame,
     qrels: pd.DataFrame,
-    thresholds: tuple[float, ...] = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5),
+    thresholds: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
 ) -> pd.DataFrame:
     """How well each candidate threshold separates good best matches from the others.
 
