@@ -125,9 +125,13 @@ class PhraseLexicon:
         """All non-overlapping longest matches in a sequence of analysed terms, left to right."""
         hits: list[LexiconHit] = []
         lengths_by_first, table = self.lengths_by_first_, self.table_
+        # Most requests hold no entry's first term, or a few: find which at C speed (a set
+        # intersection), then visit only their positions.
+        starting = lengths_by_first.keys() & set(terms)
+        if not starting:
+            return hits
         n, free = len(terms), 0
-        # Only positions whose term starts some entry are tried (a C-speed filter first).
-        for i in [i for i, t in enumerate(terms) if t in lengths_by_first]:
+        for i in [i for i, t in enumerate(terms) if t in starting]:
             if i < free:
                 continue
             for length in lengths_by_first[terms[i]]:

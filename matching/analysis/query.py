@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, compress
 from operator import attrgetter
 
 import numpy as np
@@ -33,6 +33,7 @@ from matching.analysis.typos import TypoCorrector, _french_frequencies
 from matching.index.profiles import ProfileIndex
 
 _TERM = attrgetter("term")
+_DISPLAY = attrgetter("display")
 
 __all__ = ["QueryAnalyzer", "AnalysedQuery", "TermOrigin"]
 
@@ -175,6 +176,8 @@ class QueryAnalyzer:
         self.typos_ = TypoCorrector(
             self.typo_cutoff, self.min_typo_length, self.known_word_zipf, loosest_cutoff=loosest
         ).fit(index)
+        # Foreign words the glossary missed: their French reading (None for an Arabic word).
+        self._readings: dict[str, tuple[Token, ...] | None] = {}
         return self
 
     def warm_up(self, detection: bool = True) -> None:
@@ -204,16 +207,16 @@ class QueryAnalyzer:
         """
         vocabulary = self.index_.vocabulary_
         own = query.own_counts
-        # The request's first token per term (not the shared analyser's state, which another
-        # thread may reset between this request's analysis and now).
-        first: dict[str, Token] = {}
-        for token in tokens:
-            first.setdefault(token.term, token)
+        first: dict[str, Token] | None = None
         for term, n in Counter(map(_TERM, tokens)).items():
             column = vocabulary.get(term)
             if column is not None:
                 own[column] = own.get(column, 0) + n
                 continue
+            if first is None:
+                # The request's first token per term (not the shared analyser's state, which
+                # another thread may reset meanwhile); built at C speed, later tokens first.
+                first = dict(zip(map(_TERM, reversed(tokens)), reversed(tokens), strict=True))
             token = first[term]
             column = self._closest_column(token.surface, token.display)
             if column is not None:
@@ -242,31 +245,26 @@ class QueryAnalyzer:
         as French cognates ("irrigation", "festival"), with a lower weight.
         """
         tokens = get_analyzer(glossary.source_language).tokens(text)
-        hits_at = {hit.start: hit for hit in glossary.find([t.term for t in tokens])}
-        french = get_analyzer("fr")
         vocabulary = self.index_.vocabulary_
         rendering: list[Token] = []
         counts: dict[int, float] = {}
         missed: Counter[str] = Counter()
         i = 0
-        while i < len(tokens):
-            hit = hits_at.get(i)
+        for hit in chain(glossary.find(list(map(_TERM, tokens))), (None,)):
+            # The words before the hit (or the end), which the glossary missed, in one go.
+            end = len(tokens) if hit is None else hit.start
+            if end > i:
+                self._add_missed(list(map(_DISPLAY, tokens[i:end])), missed, rendering)
             if hit is None:
-                # Only Latin-script words can be French cognates: an Arabic word missed by
-                # the glossary, transliterated, would be "corrected" into a random French word.
-                if not is_arabic_word(tokens[i].display):
-                    missed[tokens[i].display] += 1
-                    rendering.extend(french.word(tokens[i].display))
-                i += 1
-                continue
-            source = " ".join(t.display for t in tokens[i : hit.end])
+                break
+            i = hit.end
+            source = " ".join(t.display for t in tokens[hit.start : hit.end])
             if not any(term in vocabulary for entry in hit.entries for term in entry.target_terms):
                 # The glossary's French is in no profile: the words may still be cognates of
                 # words that are ("nationality" for "nationalité" where the glossary says "citoyenneté").
-                for token in tokens[i : hit.end]:
+                for token in tokens[hit.start : hit.end]:
                     missed[token.display] += 1
-                    rendering.extend(french.word(token.display))
-                i = hit.end
+                    rendering.extend(get_analyzer("fr").word(token.display))
                 continue
             share = 1.0 / len(hit.entries)  # an ambiguous term's senses share one word's weight
             for entry in hit.entries:
@@ -276,15 +274,42 @@ class QueryAnalyzer:
                     if column is not None:
                         counts[column] = counts.get(column, 0.0) + share
                         query.origins.setdefault(column, TermOrigin("glossary", source, entry.target))
-            i = hit.end
         self._add_cognates(query, missed, glossary.source_language)
         for column, n in counts.items():
             tf = 1.0 + math.log(n) if n > 1 else n
             query.add(column, self.glossary_weight * tf, query.origins[column])
         return rendering
 
+    def _add_missed(self, words: list[str], missed: Counter[str], rendering: list[Token]) -> None:
+        """Count foreign ``words`` (as written) that the glossary missed into ``missed`` and add
+        their French reading to ``rendering``, in order.
+
+        Only Latin-script words can be French cognates: an Arabic word missed by the glossary,
+        transliterated, would be "corrected" into a random French word. Each distinct word's
+        reading is cached, so a warm request's words are looked up at C speed.
+        """
+        readings = self._readings
+        try:
+            found = list(map(readings.__getitem__, words))
+        except KeyError:
+            if len(readings) >= self.max_typo_cache:  # bounded, as the other word caches
+                readings.clear()
+            french = get_analyzer("fr")
+            for word in set(words).difference(readings):
+                readings[word] = None if is_arabic_word(word) else french.word(word)
+            found = list(map(readings.__getitem__, words))
+        # Words read as nothing (French stop words) are left out: they add no cognate either.
+        missed.update(compress(words, found))
+        rendering.extend(chain.from_iterable(filter(None, found)))
+
     def _lexicon_weights(
-        self, query: AnalysedQuery, tokens: list[Token], lexicon: PhraseLexicon, weight: float, via: str
+        self,
+        query: AnalysedQuery,
+        tokens: list[Token],
+        terms: list[str],
+        lexicon: PhraseLexicon,
+        weight: float,
+        via: str,
     ) -> tuple[dict[int, float], dict[int, TermOrigin]]:
         """Weights of the terms that the request's phrases found in ``lexicon`` stand for, and
         where each came from.
@@ -292,13 +317,13 @@ class QueryAnalyzer:
         Each phrase found hands its targets a share ``weight`` of its own words' idf mass (the
         most they can add to a score), split over its targets by their idf: one everyday word
         expanded into five technical terms weighs less, all five together, than the word itself
-        found literally in a profile.
+        found literally in a profile. ``terms`` are the tokens' terms, as the lexicon looks them up.
         """
         weights: dict[int, float] = {}
         origins: dict[int, TermOrigin] = {}
         vocabulary, own, idf = self.index_.vocabulary_, query.own_counts, self.index_.idf_
         unseen = float(self.index_.unseen_idf_)
-        for hit in lexicon.find([t.term for t in tokens]):
+        for hit in lexicon.find(terms):
             words = tokens[hit.start : hit.end]
             source = " ".join(t.display for t in words)
             source_mass = sum(float(idf[c]) if (c := vocabulary.get(t.term)) is not None else unseen for t in words)
@@ -356,17 +381,24 @@ class QueryAnalyzer:
             self._add_own_french(query, tokens)
         for column, count in query.own_counts.items():
             query.weights[column] = query.weights.get(column, 0.0) + 1.0 + math.log(count)
+        terms = list(map(_TERM, tokens))
         if self.acronyms is not None:
             # An acronym no profile writes ("APL") stands for its expansion in full, outside the
             # thesaurus budget; one the profiles write is matched as written, like any word.
             vocabulary = self.index_.vocabulary_
-            unknown = [t if t.term not in vocabulary else _NOT_AN_ACRONYM for t in tokens]
-            weights, origins = self._lexicon_weights(query, unknown, self.acronyms, self.acronym_weight, "abbreviation")
-            for column, weight in weights.items():
-                query.add(column, weight, origins[column])
+            # Most requests hold no such acronym: the per-word masking below is skipped then.
+            if any(t not in vocabulary for t in self.acronyms.lengths_by_first_.keys() & set(terms)):
+                unknown = [t if t.term not in vocabulary else _NOT_AN_ACRONYM for t in tokens]
+                weights, origins = self._lexicon_weights(
+                    query, unknown, list(map(_TERM, unknown)), self.acronyms, self.acronym_weight, "abbreviation"
+                )
+                for column, weight in weights.items():
+                    query.add(column, weight, origins[column])
         if self.thesaurus is not None:
             # Translated requests are expanded too, on their French rendering.
-            weights, origins = self._lexicon_weights(query, tokens, self.thesaurus, self.thesaurus_weight, "thesaurus")
+            weights, origins = self._lexicon_weights(
+                query, tokens, terms, self.thesaurus, self.thesaurus_weight, "thesaurus"
+            )
             if weights:
                 # Counted in idf mass, i.e. in the most each term can add to a score: together,
                 # expansions never outweigh a share of the request's own words.

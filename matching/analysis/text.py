@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import chain
 
 import Stemmer
 from stop_words import get_stop_words
@@ -223,12 +224,14 @@ class Analyzer:
 
     def tokens(self, text: str) -> list[Token]:
         """Analyse ``text`` into tokens, keeping their order."""
+        words = self.words(text)
         cache = self._cache
-        out: list[Token] = []
-        for w in self.words(text):
-            hit = cache.get(w)
-            out.extend(hit if hit is not None else self._remember(w))
-        return out
+        try:
+            # Warm, every word is cached: the look-ups and the concatenation then run at C speed.
+            analysed = list(map(cache.__getitem__, words))
+        except KeyError:
+            analysed = [cache[w] if w in cache else self._remember(w) for w in words]
+        return list(chain.from_iterable(analysed))
 
     def __call__(self, text: str) -> list[str]:
         """Analyse ``text`` into index terms (stems), in order."""
