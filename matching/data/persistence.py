@@ -31,7 +31,7 @@ INDEX_FILE = "index.pickle"
 LANGUAGE_MODEL_FILE = "language-model.pickle"
 #: 8: profile metadata as its own object; 7: acronyms; 6: plain pickle; 5: typo correction as its own object,
 #: cognate cut-offs; 4: one-word expansion flags; 3: BM25 impacts, idf counted once; 2: typo windows
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 
 
 class StaleIndexError(RuntimeError):
