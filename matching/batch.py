@@ -179,13 +179,18 @@ def _result(item: Any) -> tuple[int, int, Any]:
     return item if isinstance(item, tuple) else item.get()
 
 
+#: What ``json.dumps(record, ensure_ascii=False)`` uses, built once: given any non-default
+#: argument, ``json.dumps`` builds a new encoder at every call.
+_JSON_LINE = json.JSONEncoder(ensure_ascii=False)
+
+
 def write_rows(fh: IO[str], rows: Iterable[tuple], fmt: str, header: bool = True) -> int:
     """Write result rows as CSV or JSON Lines; return how many were written."""
     n = 0
     if fmt == "jsonl":
+        encode = _JSON_LINE.encode
         for row in rows:
-            record = dict(zip(BATCH_COLUMNS, row, strict=True))
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            fh.write(encode(dict(zip(BATCH_COLUMNS, row, strict=True))) + "\n")
             n += 1
         return n
     writer = csv.writer(fh, lineterminator="\n")
