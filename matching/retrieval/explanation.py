@@ -32,7 +32,7 @@ class MatchedTerm(NamedTuple):
 
     A named tuple (immutable, hashable, equal by value) rather than a frozen dataclass: a
     batch builds one per matched term of every result, and a frozen dataclass's ``__init__``
-    sets each field through ``object.__setattr__``, several times slower.
+    sets each field through ``object.__setattr__``, about ten times slower (bench/README.md).
     """
 
     term: str
