@@ -7,8 +7,8 @@ the top terms of ranked (request, profile) pairs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,8 +21,7 @@ from matching.retrieval.evidence import lone_expansions
 __all__ = ["Explainer", "MatchedTerm", "explained_term", "matched_term", "term_label"]
 
 
-@dataclass(frozen=True, slots=True)
-class MatchedTerm:
+class MatchedTerm(NamedTuple):
     """A term that contributed to a match.
 
     ``term`` is the word as written in the profiles; ``stem`` the index term (for
@@ -30,6 +29,10 @@ class MatchedTerm:
     request led to it (see :class:`matching.analysis.query.TermOrigin`), ``words`` are the
     request's words it came from (the term itself for the request's own word) and ``target``
     the glossary or thesaurus entry those words were rewritten into (None otherwise).
+
+    A named tuple (immutable, hashable, equal by value) rather than a frozen dataclass: a
+    batch builds one per matched term of every result, and a frozen dataclass's ``__init__``
+    sets each field through ``object.__setattr__``, about ten times slower (bench/README.md).
     """
 
     term: str
@@ -46,7 +49,11 @@ class MatchedTerm:
 
     def label(self) -> str:
         """Short text for tables: ``assainissement`` or ``décharge ← tas d'ordures``."""
-        return term_label(self.term, self.via, self.words)
+        # term_label's rule, inlined: a batch asks for every matched term's label.
+        term, via, words = self.term, self.via, self.words
+        if via == "request" or words.lower() == term.lower():
+            return term
+        return f"{term} ← {words}"
 
 
 def term_label(term: str, via: str, words: str) -> str:
@@ -81,27 +88,59 @@ class Explainer:
     ) -> list[list[tuple[MatchedTerm, ...]]]:
         """Matched terms for every (query, ranked row) pair, largest contribution first."""
         b_idx, k_idx = np.nonzero(rows >= 0)
-        out: list[list[tuple[MatchedTerm, ...]]] = [[() for _ in range(rows.shape[1])] for _ in range(rows.shape[0])]
+        out: list[list[tuple[MatchedTerm, ...]]] = [[()] * rows.shape[1] for _ in range(rows.shape[0])]
         if len(b_idx) == 0:
             return out
         display, terms = self.index.display_, self.index.terms_
-        for pair, columns, values, expanded in self.contributions(vectors, b_idx, rows[b_idx, k_idx]):
-            b = int(b_idx[pair])
-            origins = queries[b].origins
-            out[b][int(k_idx[pair])] = tuple(
-                matched_term(display[c], str(terms[c]), round(v, 4), origins.get(c), e)
-                for c, v, e in zip(columns, values, expanded, strict=True)
-            )
+        request_of, rank_of = b_idx.tolist(), k_idx.tolist()
+        new = tuple.__new__  # MatchedTerm's own __new__ is a Python function: one call more per term
+        current = -1
+        origins: dict[int, TermOrigin] = {}
+        described: dict[object, tuple[str, str, str, str, str | None]] = {}
+        for pairs, bounds, columns, values, expanded in self._top_terms(vectors, b_idx, rows[b_idx, k_idx]):
+            kept_columns = columns.tolist()
+            # Rounded in float64, as round(v, 4) would: a float32 value times 10**4 is exact in
+            # float64, so rint and the division give the same nearest double.
+            kept_values = np.round(values.astype(np.float64), 4).tolist()
+            for pair, lo, hi in zip(pairs.tolist(), bounds[:-1], bounds[1:], strict=True):
+                b = request_of[pair]
+                if b != current:
+                    # A request's matches share most of their terms: only the contribution differs
+                    # from one profile to the next, so each term is described once per request.
+                    current, origins, described = b, queries[b].origins, {}
+                matched = []
+                for c, v, e in zip(kept_columns[lo:hi], kept_values[lo:hi], expanded[lo:hi], strict=True):
+                    key = c if e is None else (c, e)
+                    d = described.get(key)
+                    if d is None:
+                        term, via, words, target = explained_term(display[c], origins.get(c), e)
+                        d = described[key] = (term, str(terms[c]), via, words, target)
+                    matched.append(new(MatchedTerm, (d[0], d[1], v, d[2], d[3], d[4])))
+                out[b][rank_of[pair]] = tuple(matched)
         return out
 
-    def contributions(self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray):
+    def contributions(
+        self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray
+    ) -> Iterator[tuple[int, list[int], list[float], list[str | None]]]:
         """Yield ``(pair, columns, values, expanded)``: the top terms of each (query, profile)
         pair, and for each the technical phrase of the profile it came through when the profile
-        holds it only by document expansion (else None).
+        holds it only by document expansion (else None). Pairs come grouped by request.
+        """
+        for pairs, bounds, columns, values, expanded in self._top_terms(vectors, query_rows, profile_rows):
+            kept_columns, kept_values = columns.tolist(), values.tolist()
+            for pair, lo, hi in zip(pairs.tolist(), bounds[:-1], bounds[1:], strict=True):
+                yield pair, kept_columns[lo:hi], kept_values[lo:hi], expanded[lo:hi]
+
+    def _top_terms(
+        self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, list[int], np.ndarray, np.ndarray, list[str | None]]]:
+        """Yield, a chunk of requests at a time, ``(pairs, bounds, columns, values, expanded)``:
+        the pairs' top terms, those of ``pairs[i]`` at ``bounds[i]:bounds[i + 1]``, largest
+        first (see :meth:`contributions`). Pairs come grouped by request.
 
         Requests are made dense a few at a time (``chunk_cells``) and the profile rows' terms of
         their pairs are gathered at once, so each product is a 1-d gather; only the final,
-        short per-pair lists are built in Python. Pairs come grouped by request.
+        short per-pair lists are built in Python.
         """
         n_terms, matrix = self.index.n_terms, self.index.matrix_
         vectors = vectors.tocsr()
@@ -127,12 +166,9 @@ class Explainer:
             starts = np.searchsorted(owner, np.arange(len(pairs) + 1))
             rank = np.arange(len(order)) - starts[owner[order]]
             keep = order[rank < self.explain_terms]
-            bounds = np.searchsorted(owner[keep], np.arange(len(pairs) + 1))
-            kept_columns, kept_values = columns[keep].tolist(), products[keep].tolist()
+            bounds = np.searchsorted(owner[keep], np.arange(len(pairs) + 1)).tolist()
             expanded = self.index.expansion_sources(profile_rows[pairs][owner[keep]], columns[keep])
-            for i, pair in enumerate(pairs.tolist()):
-                lo_i, hi_i = bounds[i], bounds[i + 1]
-                yield pair, kept_columns[lo_i:hi_i], kept_values[lo_i:hi_i], expanded[lo_i:hi_i]
+            yield pairs, bounds, columns[keep], products[keep], expanded
 
 
 def explained_term(display: str, origin: TermOrigin | None, expanded: str | None) -> tuple[str, str, str, str | None]:

@@ -166,13 +166,13 @@ class Matcher:
         evidence = np.array([q.evidence_terms for q in queries])
         rows, scores = self._rank_vectors(vectors, filters or MatchFilters(), top_k, max_per_holder, evidence)
         explained = self._explainer().explain(vectors, rows, queries)
+        ids = self.index.metadata_.ids_
         results = []
-        for b, q in enumerate(queries):
+        # Plain lists: indexing numpy arrays element by element costs more than the conversion.
+        for q, q_rows, q_scores, q_terms in zip(queries, rows.tolist(), scores.tolist(), explained, strict=True):
             matches = [
-                Match(
-                    rank + 1, str(self.index.metadata_.ids_[row]), float(scores[b, rank]), int(row), explained[b][rank]
-                )
-                for rank, row in enumerate(rows[b])
+                Match(rank + 1, str(ids[row]), q_scores[rank], row, q_terms[rank])
+                for rank, row in enumerate(q_rows)
                 if row >= 0
             ]
             results.append(MatchResult(q.language, matches, q))

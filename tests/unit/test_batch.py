@@ -1,3 +1,4 @@
+import csv
 import io
 import json
 
@@ -5,7 +6,7 @@ from engine_support import AS_OF
 
 from matching import MatchFilters
 from matching.analysis import language
-from matching.batch import run_batch
+from matching.batch import BATCH_COLUMNS, run_batch, write_rows
 
 
 def _jsonl(records):
@@ -85,3 +86,22 @@ def test_filter_fields_are_described_once():
         ]
     )
     assert (args.domains, args.regions, args.holder_types, args.languages) == (["EAU"], ["Bretagne"], ["commune"], None)
+
+
+def test_csv_rows_are_what_the_csv_module_writes():
+    """write_rows builds plain lines itself; any field the csv module would quote (or write
+    differently) sends the row through it."""
+    rows = [
+        ("Q1", 1, "E-1", 0.8123, "Commune de Lyon", "Eau potable", "fr", ["eau", "potable ← potables"]),
+        ("Q,2", 2, "E-2", 0.5, "Ville, de Nantes", 'Le "tri"', "fr", []),
+        ("Q3", 3, "E-3", 1e-05, "a\nb", "c\rd", "en", ["x, y", 'z"']),
+        ("Q4", 4, "E-4", 0.0, None, "", "es", [""]),
+        ("", 5, "E-5", float("nan"), " espace ", "é ← ü", "pt", ["décharge ← tas d'ordures"]),
+    ]
+    reference = io.StringIO()
+    writer = csv.writer(reference, lineterminator="\n")
+    writer.writerow(BATCH_COLUMNS)
+    writer.writerows(row[:-1] + ("; ".join(row[-1]),) for row in rows)
+    out = io.StringIO()
+    assert write_rows(out, rows, "csv") == len(rows)
+    assert out.getvalue() == reference.getvalue()

@@ -305,3 +305,33 @@ def test_an_acronym_no_profile_writes_stands_for_its_expansion(tmp_path):
     assert "spanc" in matcher.index.vocabulary_  # written by EXP-0056
     query = matcher.query_analyzer.analyse("SPANC", "fr")
     assert not any(o.via == "abbreviation" for o in query.origins.values())
+
+
+def test_matched_terms_are_immutable_values(engine_matcher):
+    from matching import MatchedTerm
+
+    terms = [
+        t for m in engine_matcher.search("décharge sauvage", MatchFilters(as_of=AS_OF)).matches for t in m.matched_terms
+    ]
+    assert terms and all(type(t) is MatchedTerm for t in terms)
+    term = MatchedTerm("décharge sauvage", "decharg sauvag", 1.25, "thesaurus", "tas d'ordures", "dépôt sauvage")
+    same = MatchedTerm("décharge sauvage", "decharg sauvag", 1.25, "thesaurus", "tas d'ordures", "dépôt sauvage")
+    assert term == same and hash(term) == hash(same) and len({term, same}) == 1
+    assert term != term._replace(contribution=1.5)
+    with pytest.raises(AttributeError):
+        term.contribution = 2.0  # type: ignore[misc]
+    assert term.source == "tas d'ordures → dépôt sauvage"
+    assert term.label() == "décharge sauvage ← tas d'ordures"
+    own = MatchedTerm("eau", "eau", 0.5, "request", "eau")
+    assert own.target is None and own.source == "eau" and own.label() == "eau"
+    assert MatchedTerm("Eau", "eau", 0.5, "typo", "eau").label() == "Eau"
+
+
+@pytest.mark.parametrize(
+    "via, words", [("request", "eaux"), ("typo", "EAU"), ("typo", "eaux"), ("glossary", "water"), ("thesaurus", "x y")]
+)
+def test_matched_term_label_is_term_label(via, words):
+    from matching import MatchedTerm
+    from matching.retrieval.ranking import term_label
+
+    assert MatchedTerm("eau", "eau", 0.5, via, words).label() == term_label("eau", via, words)
