@@ -143,13 +143,14 @@ def _results(
     # as far as the first block tells; a later block without one loads it in its worker.
     matcher.query_analyzer.warm_up(detection=any(not r.get("language") for r in first))
     blocks = itertools.chain([first], blocks) if first else blocks
-    if workers <= 1 or "fork" not in mp.get_all_start_methods():
-        yield from map(_work, blocks)
-        return
-    # Frozen objects are skipped by the garbage collector, so the forked workers never write to
-    # (and thus copy) the pages of the index, lexicons and models they inherit.
+    # Frozen objects are skipped by the garbage collector: its full collections do not traverse
+    # the index, lexicons and models at every block, and forked workers never write to (and thus
+    # copy) the pages they inherit.
     gc.freeze()
     try:
+        if workers <= 1 or "fork" not in mp.get_all_start_methods():
+            yield from map(_work, blocks)
+            return
         with mp.get_context("fork").Pool(workers - 1) as pool:
             yield from _in_order(blocks, pool, workers)
     finally:

@@ -22,7 +22,7 @@ import scipy
 
 from matching import __version__
 from matching.analysis import language
-from matching.engine import lexicon_files
+from matching.engine import lexicon_files, paused_gc
 from matching.retrieval.ranking import Matcher
 
 __all__ = ["StaleIndexError", "save_matcher", "load_matcher", "load_or_build", "file_checksum", "manifest_for"]
@@ -133,7 +133,7 @@ def load_matcher(directory: str | Path, source_checksum: str) -> Matcher:
     if file_checksum(index_path) != manifest.get("index_sha256"):
         raise StaleIndexError(f"saved index {index_path} is corrupt (checksum differs from its manifest)")
     try:
-        with open(index_path, "rb") as fh:
+        with open(index_path, "rb") as fh, paused_gc():
             matcher = pickle.load(fh)
     except Exception as exc:  # any unpickling failure means the file cannot be trusted
         raise StaleIndexError(f"saved index {index_path} cannot be loaded: {exc}") from None
