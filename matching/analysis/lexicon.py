@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from wordfreq import zipf_frequency
 
 from matching.analysis.text import Analyzer, get_analyzer
@@ -138,6 +139,76 @@ class PhraseLexicon:
                         free = i + length
                         break
         return hits
+
+    def find_columns(
+        self, columns: np.ndarray, ends: np.ndarray, vocabulary: dict[str, int]
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, ...]]]:
+        """:meth:`find` over many term sequences at once, their terms given as columns of
+        ``vocabulary`` (which holds them all): ``columns`` is the sequences one after the other,
+        and ``ends[i]`` the end of the sequence holding position ``i``.
+
+        Returns the hits' start positions and their keys as positions in a list of keys of
+        ``table_`` (int64 arrays, hits in order: sequence by sequence, left to right), and that
+        list. A corpus is matched level by level with numpy (a key of ``n`` terms is an ``n``-th
+        level node of a trie over columns), instead of a dictionary look-up per term.
+        """
+        n_columns = len(vocabulary)
+        found: list[tuple[str, ...]] = []
+        nodes: dict[tuple[int, int], int] = {}  # (parent node or -1, column) -> node
+        key_nodes: dict[int, int] = {}  # node -> position in found
+        for key in self.table_:
+            key_columns = [vocabulary.get(term, -1) for term in key]
+            if -1 in key_columns:  # a term no sequence holds: the key cannot match
+                continue
+            node = -1
+            for column in key_columns:
+                node = nodes.setdefault((node, column), len(nodes))
+            key_nodes[node] = len(found)
+            found.append(key)
+        key_of_node = np.full(len(nodes), -1, dtype=np.int64)
+        key_of_node[list(key_nodes)] = list(key_nodes.values())
+        first = np.full(n_columns, -1, dtype=np.int64)
+        # Below the first level: (parent node * n_columns + column) codes, sorted, and their nodes.
+        codes = np.array([parent * n_columns + column for parent, column in nodes], dtype=np.int64)
+        children = np.fromiter(nodes.values(), dtype=np.int64, count=len(nodes))
+        is_first = np.array([parent < 0 for parent, _ in nodes], dtype=bool)
+        first[codes[is_first] + n_columns] = children[is_first]
+        codes, children = codes[~is_first], children[~is_first]
+        by_code = np.argsort(codes)
+        codes, children = codes[by_code], children[by_code]
+
+        # Per position, the longest key starting there (its length and position in found).
+        longest = np.zeros(len(columns), dtype=np.int64)
+        longest_key = np.full(len(columns), -1, dtype=np.int64)
+        node = first[columns]
+        at = np.flatnonzero(node >= 0)
+        node = node[at]
+        length = 1
+        while len(at):
+            key = key_of_node[node]
+            complete = key >= 0
+            longest[at[complete]] = length
+            longest_key[at[complete]] = key[complete]
+            within = at + length < ends[at]
+            at, node = at[within], node[within]
+            if len(codes) == 0 or len(at) == 0:
+                break
+            step = node * n_columns + columns[at + length]
+            slot = np.minimum(np.searchsorted(codes, step), len(codes) - 1)
+            matched = codes[slot] == step
+            at, node = at[matched], children[slot[matched]]
+            length += 1
+        # Left to right, a match starts after the previous one ends (matches never cross the end
+        # of a sequence, so one pass serves all sequences).
+        chosen: list[int] = []
+        free = 0
+        candidates = np.flatnonzero(longest)
+        for start, span in zip(candidates.tolist(), longest[candidates].tolist(), strict=True):
+            if start >= free:
+                chosen.append(start)
+                free = start + span
+        starts = np.array(chosen, dtype=np.int64)
+        return starts, longest_key[starts], found
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
