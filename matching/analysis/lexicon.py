@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from wordfreq import zipf_frequency
 
+from matching.analysis.frequency import zipf_frequency
 from matching.analysis.text import Analyzer, get_analyzer
 
 __all__ = ["Entry", "LexiconHit", "PhraseLexicon", "load_acronyms", "load_glossary", "load_thesaurus"]
@@ -106,12 +106,13 @@ class PhraseLexicon:
 
     def _source_key(self, phrase: str, analyzer: Analyzer) -> tuple[str, ...] | None:
         """The analysed terms that ``phrase`` is looked up by, or None when it is left out."""
-        key = tuple(analyzer(phrase))
+        words = analyzer.words(phrase)
+        key = tuple(token.term for word in words for token in analyzer.word(word))
         if not key or len(key) > self.max_terms:
             return None
         # A phrase made mostly of little words ("qui doit faire quoi", "savoir-faire")
         # loses its meaning once they are removed: its one remaining word would fire everywhere.
-        n_words = len(analyzer.words(phrase))
+        n_words = len(words)
         if 2 * len(key) < n_words or (len(key) == 1 and n_words > 1):
             return None
         if (

@@ -14,17 +14,20 @@ words it is emptied and refills as words come back.
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import msgpack
 import numpy as np
 import Stemmer
 from stop_words import get_stop_words
 from unidecode import unidecode
-from wordfreq import get_frequency_list, top_n_list
+from wordfreq import available_languages, top_n_list
+from wordfreq.numbers import has_digit_sequence
 
 from matching.analysis.arabic import ARABIC_STOP_WORDS, is_arabic_word, normalize_arabic, strip_clitics
 
@@ -118,9 +121,7 @@ def _stop_words(language: str) -> frozenset[str]:
     if language != "fr":
         # Some stop lists (English: 1,300 words) hold content words such as "fire", "home",
         # "open" or "water"; function words are all among a language's most frequent words.
-        frequent = set(top_n_list(language, _FUNCTION_WORD_RANK))
-        # The whole word list stays cached (~20 MB per language) though only its head is needed.
-        get_frequency_list.cache_clear()
+        frequent = set(_top_words(language, _FUNCTION_WORD_RANK))
         words = [w for w in words if w in frequent]
     if language == "ar":
         # Arabic words keep their script (see :mod:`matching.analysis.arabic`): unidecode would turn
@@ -130,6 +131,33 @@ def _stop_words(language: str) -> frozenset[str]:
     folded |= _EXTRA_STOP_WORDS.get(language, set())
     folded -= _KEEP_WORDS.get(language, set())
     return frozenset(w for w in folded if w)
+
+
+def _top_words(language: str, n: int) -> list[str]:
+    """``wordfreq.top_n_list(language, n)``, read from the head of the word list only.
+
+    top_n_list reads and keeps the whole list (~0.1 s and ~20 MB per language) for its first
+    words: here the list is unpacked bucket by bucket (most frequent first, as wordfreq stores
+    it) until ``n`` words without a digit sequence are found, as top_n_list counts them. A
+    language without a list of its own (wordfreq would pick the closest one) goes to top_n_list.
+    """
+    path = available_languages("best").get(language)
+    if path is None:
+        return top_n_list(language, n)
+    words: list[str] = []
+    with gzip.open(path, "rb") as packed:
+        unpacker = msgpack.Unpacker(packed, raw=False)
+        n_buckets = unpacker.read_array_header() - 1
+        header = unpacker.unpack()
+        if not isinstance(header, dict) or header.get("format") != "cB" or header.get("version") != 1:
+            return top_n_list(language, n)
+        for _ in range(n_buckets):
+            for word in unpacker.unpack():
+                if not has_digit_sequence(word):
+                    words.append(word)
+                    if len(words) >= n:
+                        return words
+    return words
 
 
 @dataclass(frozen=True, slots=True)

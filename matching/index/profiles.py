@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from wordfreq import zipf_frequency
 
+from matching.analysis.frequency import zipf_frequency
 from matching.analysis.lexicon import PhraseLexicon
 from matching.analysis.text import get_analyzer, ragged_positions, split_texts
 from matching.data.taxonomy import domains

@@ -99,3 +99,13 @@ def test_split_texts_agrees_with_analyzer_words(texts):
     words, by_text = _split_one_by_one(texts)
     assert by_text == [Analyzer.words(t) for t in texts]
     assert list(words.items()) == list(Counter(w for t in texts for w in Analyzer.words(t)).items())
+
+
+def test_top_words_are_wordfreqs_top_n_list():
+    from wordfreq import top_n_list
+
+    from matching.analysis.text import _top_words
+
+    for language in ("en", "es", "pt", "ar", "fr"):
+        assert _top_words(language, 250) == top_n_list(language, 250), language
+    assert _top_words("en", 3000) == top_n_list("en", 3000)
