@@ -276,6 +276,14 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
 
 
+class _Positions(dict[str, int]):
+    """Each key's position in order of first look-up: ``positions[key]`` adds an unseen key."""
+
+    def __missing__(self, key: str) -> int:
+        self[key] = position = len(self)
+        return position
+
+
 def split_texts(texts: Sequence[str]) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
     """Split many texts into raw words at once, as :meth:`Analyzer.words` splits each.
 
@@ -289,20 +297,23 @@ def split_texts(texts: Sequence[str]) -> tuple[dict[str, int], np.ndarray, np.nd
     :meth:`Analyzer.words` on each profile: bench/README.md).
     """
     pieces = [unicodedata.normalize("NFKC", text).split() for text in texts]
-    flat = list(itertools.chain.from_iterable(pieces))
-    piece_position = {piece: i for i, piece in enumerate(dict.fromkeys(flat))}
+    pieces_per_text = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+    # One pass numbers the pieces: a distinct piece gets the next position when first met.
+    piece_position = _Positions()
+    piece_ids = np.fromiter(
+        map(piece_position.__getitem__, itertools.chain.from_iterable(pieces)),
+        dtype=np.int32,
+        count=int(pieces_per_text.sum()),
+    )
     # Each distinct piece's words, as positions among the distinct words (first seen, first placed).
-    word_position: dict[str, int] = {}
-    add_word = word_position.setdefault
+    word_position = _Positions()
     piece_words = [
-        [add_word(w, len(word_position)) for w in _WORD.findall(_ELISION.sub(" ", piece))] for piece in piece_position
+        list(map(word_position.__getitem__, _WORD.findall(_ELISION.sub(" ", piece)))) for piece in piece_position
     ]
-    piece_ids = np.fromiter(map(piece_position.__getitem__, flat), dtype=np.int32, count=len(flat))
     words_per_piece = np.fromiter(map(len, piece_words), dtype=np.int32, count=len(piece_words))
     flat_words = np.fromiter(itertools.chain.from_iterable(piece_words), dtype=np.int32)
     per_occurrence = words_per_piece[piece_ids]
     word_ids = flat_words[ragged_positions(words_per_piece, piece_ids)]
-    pieces_per_text = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
     text_of = np.repeat(np.repeat(np.arange(len(texts), dtype=np.int32), pieces_per_text), per_occurrence)
     counts = np.bincount(word_ids, minlength=len(word_position)).tolist()
     return dict(zip(word_position, counts, strict=True)), word_ids, text_of
