@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from matching.analysis.frequency import zipf_frequency
-from matching.analysis.text import Analyzer, get_analyzer
+from matching.analysis.text import get_analyzer
 
 __all__ = ["Entry", "LexiconHit", "PhraseLexicon", "load_acronyms", "load_glossary", "load_thesaurus"]
 
@@ -79,17 +79,22 @@ class PhraseLexicon:
         source = get_analyzer(self.source_language)
         french = get_analyzer("fr")
         # Entries pair every phrase of a set with every other: each distinct phrase is analysed
-        # (and its frequency looked up) once, not once per pair.
-        sources: dict[str, tuple[str, ...] | None] = {}
-        targets: dict[str, tuple[str, ...]] = {}
+        # (and its frequency looked up) once, not once per pair, and all at once.
+        source_phrases = list(dict.fromkeys(src for src, _ in self._entries))
+        target_phrases = list(dict.fromkeys(dst for _, dst in self._entries))
+        source_terms, source_words = source.terms_of_texts(source_phrases)
+        sources = {
+            phrase: self._source_key(phrase, terms, n_words)
+            for phrase, terms, n_words in zip(source_phrases, source_terms, source_words, strict=True)
+        }
+        targets = {
+            phrase: tuple(dict.fromkeys(terms))
+            for phrase, terms in zip(target_phrases, french.terms_of_texts(target_phrases)[0], strict=True)
+        }
         table: dict[tuple[str, ...], list[Entry]] = {}
         for src, dst in self._entries:
-            key = sources.get(src, ())
-            if key == ():
-                key = sources[src] = self._source_key(src, source)
-            target_terms = targets.get(dst)
-            if target_terms is None:
-                target_terms = targets[dst] = tuple(dict.fromkeys(french(dst)))
+            key = sources[src]
+            target_terms = targets[dst]
             if key is None or not target_terms:
                 continue
             table.setdefault(key, []).append(Entry(src, dst, target_terms))
@@ -104,15 +109,13 @@ class PhraseLexicon:
     def __len__(self) -> int:
         return len(self.table_)
 
-    def _source_key(self, phrase: str, analyzer: Analyzer) -> tuple[str, ...] | None:
-        """The analysed terms that ``phrase`` is looked up by, or None when it is left out."""
-        words = analyzer.words(phrase)
-        key = tuple(token.term for word in words for token in analyzer.word(word))
+    def _source_key(self, phrase: str, key: tuple[str, ...], n_words: int) -> tuple[str, ...] | None:
+        """The analysed terms ``key`` that ``phrase`` (of ``n_words`` raw words) is looked up
+        by, or None when it is left out."""
         if not key or len(key) > self.max_terms:
             return None
         # A phrase made mostly of little words ("qui doit faire quoi", "savoir-faire")
         # loses its meaning once they are removed: its one remaining word would fire everywhere.
-        n_words = len(words)
         if 2 * len(key) < n_words or (len(key) == 1 and n_words > 1):
             return None
         if (

@@ -260,6 +260,20 @@ class Analyzer:
             out.extend(hit if hit is not None else self._remember(w))
         return out
 
+    def terms_of_texts(self, texts: Sequence[str]) -> tuple[list[tuple[str, ...]], list[int]]:
+        """Each text's index terms (what :meth:`__call__` returns) and its number of raw words
+        (what :meth:`words` returns), for many texts at once (see :func:`split_texts`)."""
+        words, word_ids, text_of = split_texts(texts)
+        terms = [tuple(token.term for token in self.word(word)) for word in words]
+        n_words = np.bincount(text_of, minlength=len(texts)).tolist()
+        ids = word_ids.tolist()
+        out = []
+        start = 0
+        for count in n_words:
+            out.append(tuple(itertools.chain.from_iterable(map(terms.__getitem__, ids[start : start + count]))))
+            start += count
+        return out, n_words
+
     def __call__(self, text: str) -> list[str]:
         """Analyse ``text`` into index terms (stems), in order."""
         return [t.term for t in self.tokens(text)]

@@ -236,10 +236,17 @@ class ProfileIndex:
         add_term = vocabulary.setdefault
         cutoff = self.expansion_max_zipf
 
+        known: dict[str, bool] = {}  # words recur across everyday phrases: each is looked up once
+
         def specific(word: str) -> bool:
             # Everyday phrases hold common words ("quelques", "parents", "grande"): alone they
             # say nothing of the technical phrase, and would match any request.
-            return cutoff is None or zipf_frequency(word, "fr") < cutoff
+            if cutoff is None:
+                return True
+            found = known.get(word)
+            if found is None:
+                found = known[word] = zipf_frequency(word, "fr") < cutoff
+            return found
 
         # The technical phrases found, row by row, title before description, left to right.
         rows = np.concatenate([np.zeros(0, dtype=np.int32), *(r for r, _ in fields)])
