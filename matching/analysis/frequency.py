@@ -25,8 +25,8 @@ def zipf_frequency(word: str, language: str) -> float:
     """``wordfreq.zipf_frequency(word, language)``, the same value.
 
     A plain lower-case French word is looked up in the frequency table with wordfreq's own
-    arithmetic: wordfreq would first tokenise it (~40 µs a word, most of the cost of loading
-    the lexicons' thousands of words). Any other word goes to wordfreq.
+    arithmetic: wordfreq would first tokenise it (three times slower: bench/README.md; the
+    lexicons and the index look up thousands of words). Any other word goes to wordfreq.
     """
     if language != "fr" or not _PLAIN_FRENCH.fullmatch(word):
         return wordfreq.zipf_frequency(word, language)

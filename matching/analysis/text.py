@@ -46,6 +46,8 @@ _ELISION = re.compile(
 WORD = re.compile(r"(?:[^\W_]|[\u0610-\u061a\u064b-\u065f\u0670])+")
 _WORD = WORD
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
+# Between texts split at once (see :func:`split_texts`): a piece with no word in it.
+_TEXT_BREAK = "\x00"
 # General-purpose stop lists also hold content words that matter in local governance
 # ("état civil", "voie", "point d'eau", "personnes âgées"); those stay searchable.
 _KEEP_WORDS = {
@@ -136,10 +138,11 @@ def _stop_words(language: str) -> frozenset[str]:
 def _top_words(language: str, n: int) -> list[str]:
     """``wordfreq.top_n_list(language, n)``, read from the head of the word list only.
 
-    top_n_list reads and keeps the whole list (~0.1 s and ~20 MB per language) for its first
-    words: here the list is unpacked bucket by bucket (most frequent first, as wordfreq stores
-    it) until ``n`` words without a digit sequence are found, as top_n_list counts them. A
-    language without a list of its own (wordfreq would pick the closest one) goes to top_n_list.
+    top_n_list reads and keeps the whole list (~20 MB per language; 5 to 20 times slower:
+    bench/README.md) for its first words: here the list is unpacked bucket by bucket (most
+    frequent first, as wordfreq stores it) until ``n`` words without a digit sequence are found,
+    as top_n_list counts them. A language without a list of its own (wordfreq would pick the
+    closest one) goes to top_n_list.
     """
     path = available_languages("best").get(language)
     if path is None:
@@ -307,18 +310,28 @@ def split_texts(texts: Sequence[str]) -> tuple[dict[str, int], np.ndarray, np.nd
 
     Neither elisions nor words span white space, so a text's words are those of its
     whitespace-separated pieces, in order; a corpus holds far fewer distinct pieces than pieces,
-    and each distinct piece goes through the regular expressions once (five times faster than
-    :meth:`Analyzer.words` on each profile: bench/README.md).
+    and each distinct piece goes through the regular expressions once (2.5 times faster than
+    :meth:`Analyzer.words` on each profile description: bench/README.md).
     """
-    pieces = [unicodedata.normalize("NFKC", text).split() for text in texts]
-    pieces_per_text = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
-    # One pass numbers the pieces: a distinct piece gets the next position when first met.
+    normalized = [unicodedata.normalize("NFKC", text) for text in texts]
+    # A distinct piece gets the next position when first met, in one pass over all pieces.
     piece_position = _Positions()
-    piece_ids = np.fromiter(
-        map(piece_position.__getitem__, itertools.chain.from_iterable(pieces)),
-        dtype=np.int32,
-        count=int(pieces_per_text.sum()),
-    )
+    joined = f" {_TEXT_BREAK} ".join(normalized)
+    if joined.count(_TEXT_BREAK) == len(texts) - 1:
+        # No text holds the break character: one list of all pieces, breaks between texts
+        # (a piece without words), in place of a list per text for the garbage collector to track.
+        flat = joined.split()
+        piece_ids = np.fromiter(map(piece_position.__getitem__, flat), dtype=np.int32, count=len(flat))
+        text_of_piece = np.cumsum(piece_ids == piece_position.get(_TEXT_BREAK, -1), dtype=np.int32)
+    else:
+        pieces = [text.split() for text in normalized]
+        pieces_per_text = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+        piece_ids = np.fromiter(
+            map(piece_position.__getitem__, itertools.chain.from_iterable(pieces)),
+            dtype=np.int32,
+            count=int(pieces_per_text.sum()),
+        )
+        text_of_piece = np.repeat(np.arange(len(texts), dtype=np.int32), pieces_per_text)
     # Each distinct piece's words, as positions among the distinct words (first seen, first placed).
     word_position = _Positions()
     piece_words = [
@@ -328,7 +341,7 @@ def split_texts(texts: Sequence[str]) -> tuple[dict[str, int], np.ndarray, np.nd
     flat_words = np.fromiter(itertools.chain.from_iterable(piece_words), dtype=np.int32)
     per_occurrence = words_per_piece[piece_ids]
     word_ids = flat_words[ragged_positions(words_per_piece, piece_ids)]
-    text_of = np.repeat(np.repeat(np.arange(len(texts), dtype=np.int32), pieces_per_text), per_occurrence)
+    text_of = np.repeat(text_of_piece, per_occurrence)
     counts = np.bincount(word_ids, minlength=len(word_position)).tolist()
     return dict(zip(word_position, counts, strict=True)), word_ids, text_of
 

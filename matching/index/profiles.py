@@ -163,10 +163,10 @@ class ProfileIndex:
             exp_rows = exp_cols = exp_sources = empty
             exp_whole = np.zeros(0, dtype=bool)
         n_terms = len(vocabulary)
-        self._fit_expansion_sources(n_terms, own_rows, own_cols, exp_rows, exp_cols, exp_sources, exp_whole)
         shape = (len(profiles), n_terms)
         own = sp.csr_matrix((own_data, (own_rows, own_cols)), shape=shape, dtype=np.float32)
         own.sum_duplicates()
+        self._fit_expansion_sources(own, exp_rows, exp_cols, exp_sources, exp_whole)
         # Each everyday phrase counts once per profile and term occurrence; entries the
         # profile's own text also holds are scored from its own text only.
         expanded = sp.csr_matrix((np.ones(len(exp_rows), dtype=np.float32), (exp_rows, exp_cols)), shape=shape)
@@ -255,9 +255,11 @@ class ProfileIndex:
         order = np.argsort(rows, kind="stable")
         rows, columns = rows[order], columns[order]
         sequence_of = rows.astype(np.int64) * len(fields) + field_of[order]
-        starts, keys, found = self.expansion.find_columns(
-            columns, np.searchsorted(sequence_of, sequence_of, side="right"), vocabulary
-        )
+        # Each position's sequence ends where the next sequence (row and field) begins.
+        sequence_starts = np.flatnonzero(np.diff(sequence_of)) + 1
+        sequence_ends = np.append(sequence_starts, len(sequence_of))
+        ends = np.repeat(sequence_ends, np.diff(np.concatenate(([0], sequence_ends))))
+        starts, keys, found = self.expansion.find_columns(columns, ends, vocabulary)
         hit_rows = rows[starts]
 
         technical: dict[str, int] = {}
@@ -314,17 +316,17 @@ class ProfileIndex:
 
     def _fit_expansion_sources(
         self,
-        n_terms: int,
-        own_rows: np.ndarray,
-        own_cols: np.ndarray,
+        own: sp.csr_matrix,
         exp_rows: np.ndarray,
         exp_cols: np.ndarray,
         sources: np.ndarray,
         whole: np.ndarray,
     ) -> None:
         """Keep, for each entry a profile holds only through its expansion (in ``exp_*``, not
-        in ``own_*``), the first technical phrase that brought it, and whether an everyday
-        phrase of one word (after common words are left out) brought it (``whole``)."""
+        in ``own``, the profiles' own term counts with summed duplicates), the first technical
+        phrase that brought it, and whether an everyday phrase of one word (after common words
+        are left out) brought it (``whole``)."""
+        n_terms = own.shape[1]
         if len(sources) == 0:
             self.expansion_keys_ = np.zeros(0, dtype=np.int64)
             self.expansion_sources_ = np.zeros(0, dtype=np.int32)
@@ -337,8 +339,10 @@ class ProfileIndex:
         )
         any_whole = np.zeros(len(expanded_keys), dtype=bool)
         np.logical_or.at(any_whole, inverse.ravel(), whole)
-        # Membership by binary search in the sorted own keys (np.isin sorts both sets together).
-        own_keys = np.sort(own_rows.astype(np.int64) * n_terms + own_cols)
+        # Membership by binary search in the own keys (np.isin sorts both sets together), sorted
+        # as they come: a matrix with summed duplicates has its rows' columns in order.
+        own_rows = np.repeat(np.arange(own.shape[0], dtype=np.int64), np.diff(own.indptr))
+        own_keys = own_rows * n_terms + own.indices
         found = np.minimum(np.searchsorted(own_keys, expanded_keys), len(own_keys) - 1)
         only_expanded = own_keys[found] != expanded_keys if len(own_keys) else np.ones(len(expanded_keys), bool)
         self.expansion_keys_ = expanded_keys[only_expanded]
