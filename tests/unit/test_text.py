@@ -109,3 +109,12 @@ def test_top_words_are_wordfreqs_top_n_list():
     for language in ("en", "es", "pt", "ar", "fr"):
         assert _top_words(language, 250) == top_n_list(language, 250), language
     assert _top_words("en", 3000) == top_n_list("en", 3000)
+
+
+@given(st.text(max_size=80))
+def test_transliterate_is_unidecode(text):
+    from unidecode import unidecode
+
+    from matching.analysis.text import transliterate
+
+    assert transliterate(text) == unidecode(text)
