@@ -265,6 +265,7 @@ class ProfileIndex:
         technical: dict[str, int] = {}
         everyday: dict[str, int] = {}
         phrase_terms: list[list[int]] = []
+        phrase_words: list[list[str]] = []  # each everyday phrase's raw words, by id
         one_word: list[bool] = []  # the everyday phrase is one word (before common words are left out)
         # Per technical phrase found, in order of first appearance: its everyday phrases' ids and its own id.
         group_ids: list[list[int]] = [[] for _ in found]
@@ -277,6 +278,7 @@ class ProfileIndex:
                 pid = everyday.setdefault(entry.target, len(everyday))
                 if pid == len(phrase_terms):
                     words = analyzer.words(entry.target)
+                    phrase_words.append(words)
                     phrase_terms.append(
                         [add_term(t.term, len(vocabulary)) for w in words if specific(w) for t in analyzer.word(w)]
                     )
@@ -304,8 +306,8 @@ class ProfileIndex:
         per_pair = lengths[pair_phrases]
         offsets = np.arange(per_pair.sum()) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
         uses = np.bincount(pair_phrases, minlength=len(everyday))
-        for phrase, count in zip(everyday, uses.tolist(), strict=True):  # display forms count every occurrence
-            for w in analyzer.words(phrase):
+        for words, count in zip(phrase_words, uses.tolist(), strict=True):  # display forms count every occurrence
+            for w in words:
                 word_counts[w] += count
         return (
             np.repeat(pair_rows, per_pair),
