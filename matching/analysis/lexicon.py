@@ -19,9 +19,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from wordfreq import zipf_frequency
+import numpy as np
 
-from matching.analysis.text import Analyzer, get_analyzer
+from matching.analysis.frequency import zipf_frequency
+from matching.analysis.text import get_analyzer
 
 __all__ = ["Entry", "LexiconHit", "PhraseLexicon", "load_acronyms", "load_glossary", "load_thesaurus"]
 
@@ -78,17 +79,22 @@ class PhraseLexicon:
         source = get_analyzer(self.source_language)
         french = get_analyzer("fr")
         # Entries pair every phrase of a set with every other: each distinct phrase is analysed
-        # (and its frequency looked up) once, not once per pair.
-        sources: dict[str, tuple[str, ...] | None] = {}
-        targets: dict[str, tuple[str, ...]] = {}
+        # (and its frequency looked up) once, not once per pair, and all at once.
+        source_phrases = list(dict.fromkeys(src for src, _ in self._entries))
+        target_phrases = list(dict.fromkeys(dst for _, dst in self._entries))
+        source_terms, source_words = source.terms_of_texts(source_phrases)
+        sources = {
+            phrase: self._source_key(phrase, terms, n_words)
+            for phrase, terms, n_words in zip(source_phrases, source_terms, source_words, strict=True)
+        }
+        targets = {
+            phrase: tuple(dict.fromkeys(terms))
+            for phrase, terms in zip(target_phrases, french.terms_of_texts(target_phrases)[0], strict=True)
+        }
         table: dict[tuple[str, ...], list[Entry]] = {}
         for src, dst in self._entries:
-            key = sources.get(src, ())
-            if key == ():
-                key = sources[src] = self._source_key(src, source)
-            target_terms = targets.get(dst)
-            if target_terms is None:
-                target_terms = targets[dst] = tuple(dict.fromkeys(french(dst)))
+            key = sources[src]
+            target_terms = targets[dst]
             if key is None or not target_terms:
                 continue
             table.setdefault(key, []).append(Entry(src, dst, target_terms))
@@ -103,14 +109,13 @@ class PhraseLexicon:
     def __len__(self) -> int:
         return len(self.table_)
 
-    def _source_key(self, phrase: str, analyzer: Analyzer) -> tuple[str, ...] | None:
-        """The analysed terms that ``phrase`` is looked up by, or None when it is left out."""
-        key = tuple(analyzer(phrase))
+    def _source_key(self, phrase: str, key: tuple[str, ...], n_words: int) -> tuple[str, ...] | None:
+        """The analysed terms ``key`` that ``phrase`` (of ``n_words`` raw words) is looked up
+        by, or None when it is left out."""
         if not key or len(key) > self.max_terms:
             return None
         # A phrase made mostly of little words ("qui doit faire quoi", "savoir-faire")
         # loses its meaning once they are removed: its one remaining word would fire everywhere.
-        n_words = len(analyzer.words(phrase))
         if 2 * len(key) < n_words or (len(key) == 1 and n_words > 1):
             return None
         if (
@@ -142,6 +147,76 @@ class PhraseLexicon:
                         free = i + length
                         break
         return hits
+
+    def find_columns(
+        self, columns: np.ndarray, ends: np.ndarray, vocabulary: dict[str, int]
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, ...]]]:
+        """:meth:`find` over many term sequences at once, their terms given as columns of
+        ``vocabulary`` (which holds them all): ``columns`` is the sequences one after the other,
+        and ``ends[i]`` the end of the sequence holding position ``i``.
+
+        Returns the hits' start positions and their keys as positions in a list of keys of
+        ``table_`` (int64 arrays, hits in order: sequence by sequence, left to right), and that
+        list. A corpus is matched level by level with numpy (a key of ``n`` terms is an ``n``-th
+        level node of a trie over columns), instead of a dictionary look-up per term.
+        """
+        n_columns = len(vocabulary)
+        found: list[tuple[str, ...]] = []
+        nodes: dict[tuple[int, int], int] = {}  # (parent node or -1, column) -> node
+        key_nodes: dict[int, int] = {}  # node -> position in found
+        for key in self.table_:
+            key_columns = [vocabulary.get(term, -1) for term in key]
+            if -1 in key_columns:  # a term no sequence holds: the key cannot match
+                continue
+            node = -1
+            for column in key_columns:
+                node = nodes.setdefault((node, column), len(nodes))
+            key_nodes[node] = len(found)
+            found.append(key)
+        key_of_node = np.full(len(nodes), -1, dtype=np.int64)
+        key_of_node[list(key_nodes)] = list(key_nodes.values())
+        first = np.full(n_columns, -1, dtype=np.int64)
+        # Below the first level: (parent node * n_columns + column) codes, sorted, and their nodes.
+        codes = np.array([parent * n_columns + column for parent, column in nodes], dtype=np.int64)
+        children = np.fromiter(nodes.values(), dtype=np.int64, count=len(nodes))
+        is_first = np.array([parent < 0 for parent, _ in nodes], dtype=bool)
+        first[codes[is_first] + n_columns] = children[is_first]
+        codes, children = codes[~is_first], children[~is_first]
+        by_code = np.argsort(codes)
+        codes, children = codes[by_code], children[by_code]
+
+        # Per position, the longest key starting there (its length and position in found).
+        longest = np.zeros(len(columns), dtype=np.int64)
+        longest_key = np.full(len(columns), -1, dtype=np.int64)
+        node = first[columns]
+        at = np.flatnonzero(node >= 0)
+        node = node[at]
+        length = 1
+        while len(at):
+            key = key_of_node[node]
+            complete = key >= 0
+            longest[at[complete]] = length
+            longest_key[at[complete]] = key[complete]
+            within = at + length < ends[at]
+            at, node = at[within], node[within]
+            if len(codes) == 0 or len(at) == 0:
+                break
+            step = node * n_columns + columns[at + length]
+            slot = np.minimum(np.searchsorted(codes, step), len(codes) - 1)
+            matched = codes[slot] == step
+            at, node = at[matched], children[slot[matched]]
+            length += 1
+        # Left to right, a match starts after the previous one ends (matches never cross the end
+        # of a sequence, so one pass serves all sequences).
+        chosen: list[int] = []
+        free = 0
+        candidates = np.flatnonzero(longest)
+        for start, span in zip(candidates.tolist(), longest[candidates].tolist(), strict=True):
+            if start >= free:
+                chosen.append(start)
+                free = start + span
+        starts = np.array(chosen, dtype=np.int64)
+        return starts, longest_key[starts], found
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:

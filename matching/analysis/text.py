@@ -14,19 +14,25 @@ words it is emptied and refills as words come back.
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 
+import msgpack
+import numpy as np
 import Stemmer
 from stop_words import get_stop_words
 from unidecode import unidecode
-from wordfreq import get_frequency_list, top_n_list
+from wordfreq import available_languages, top_n_list
+from wordfreq.numbers import has_digit_sequence
 
 from matching.analysis.arabic import ARABIC_STOP_WORDS, is_arabic_word, normalize_arabic, strip_clitics
 
-__all__ = ["Analyzer", "Token", "WORD", "fold", "get_analyzer", "SUPPORTED_STEMMERS"]
+__all__ = ["Analyzer", "Token", "WORD", "fold", "get_analyzer", "ragged_positions", "split_texts", "SUPPORTED_STEMMERS"]
 
 #: Snowball stemmers by ISO 639-1 code, for the languages the product handles.
 SUPPORTED_STEMMERS = {"fr": "french", "en": "english", "es": "spanish", "pt": "portuguese", "ar": "arabic"}
@@ -41,7 +47,8 @@ _ELISION = re.compile(
 WORD = re.compile(r"(?:[^\W_]|[\u0610-\u061a\u064b-\u065f\u0670])+")
 _WORD = WORD
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
-
+# Between texts split at once (see :func:`split_texts`): a piece with no word in it.
+_TEXT_BREAK = "\x00"
 # General-purpose stop lists also hold content words that matter in local governance
 # ("état civil", "voie", "point d'eau", "personnes âgées"); those stay searchable.
 _KEEP_WORDS = {
@@ -100,9 +107,29 @@ _EXTRA_STOP_WORDS = {
 }
 
 
+class _Transliteration(dict[int, str]):
+    """unidecode's ASCII rendering of each character, by code point, filled as characters come.
+
+    unidecode renders a text character by character, in a Python loop; ``str.translate`` with
+    this table does the same at C speed (see :func:`transliterate`)."""
+
+    def __missing__(self, codepoint: int) -> str:
+        self[codepoint] = ascii_form = unidecode(chr(codepoint))
+        return ascii_form
+
+
+_TRANSLITERATION = _Transliteration()
+
+
+def transliterate(text: str) -> str:
+    """``unidecode(text)``: each character rendered in ASCII (accents stripped, other scripts
+    transliterated, characters without a rendering dropped)."""
+    return text if text.isascii() else text.translate(_TRANSLITERATION)
+
+
 def fold(text: str) -> str:
     """Normalise, lower-case and strip accents: ``"Régie d'Eau"`` -> ``"regie d'eau"``."""
-    return unidecode(unicodedata.normalize("NFKC", text)).lower()
+    return transliterate(unicodedata.normalize("NFKC", text)).lower()
 
 
 #: Foreign stop lists keep only words among this many most frequent words of the language.
@@ -117,9 +144,7 @@ def _stop_words(language: str) -> frozenset[str]:
     if language != "fr":
         # Some stop lists (English: 1,300 words) hold content words such as "fire", "home",
         # "open" or "water"; function words are all among a language's most frequent words.
-        frequent = set(top_n_list(language, _FUNCTION_WORD_RANK))
-        # The whole word list stays cached (~20 MB per language) though only its head is needed.
-        get_frequency_list.cache_clear()
+        frequent = set(_top_words(language, _FUNCTION_WORD_RANK))
         words = [w for w in words if w in frequent]
     if language == "ar":
         # Arabic words keep their script (see :mod:`matching.analysis.arabic`): unidecode would turn
@@ -129,6 +154,34 @@ def _stop_words(language: str) -> frozenset[str]:
     folded |= _EXTRA_STOP_WORDS.get(language, set())
     folded -= _KEEP_WORDS.get(language, set())
     return frozenset(w for w in folded if w)
+
+
+def _top_words(language: str, n: int) -> list[str]:
+    """``wordfreq.top_n_list(language, n)``, read from the head of the word list only.
+
+    top_n_list reads and keeps the whole list (~20 MB per language; 5 to 20 times slower:
+    bench/README.md) for its first words: here the list is unpacked bucket by bucket (most
+    frequent first, as wordfreq stores it) until ``n`` words without a digit sequence are found,
+    as top_n_list counts them. A language without a list of its own (wordfreq would pick the
+    closest one) goes to top_n_list.
+    """
+    path = available_languages("best").get(language)
+    if path is None:
+        return top_n_list(language, n)
+    words: list[str] = []
+    with gzip.open(path, "rb") as packed:
+        unpacker = msgpack.Unpacker(packed, raw=False)
+        n_buckets = unpacker.read_array_header() - 1
+        header = unpacker.unpack()
+        if not isinstance(header, dict) or header.get("format") != "cB" or header.get("version") != 1:
+            return top_n_list(language, n)
+        for _ in range(n_buckets):
+            for word in unpacker.unpack():
+                if not has_digit_sequence(word):
+                    words.append(word)
+                    if len(words) >= n:
+                        return words
+    return words
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +223,7 @@ class Analyzer:
         if self.language == "ar" and is_arabic_word(word):
             return self._analyse_arabic_word(word)
         is_acronym = len(word) >= 2 and word.isupper()
-        folded = unidecode(word).lower()
+        folded = transliterate(word).lower()
         out = []
         parts = _ASCII_WORD.findall(folded)
         # unidecode can split one word (e.g. CJK, ligatures), hence the inner loop.
@@ -233,6 +286,20 @@ class Analyzer:
             analysed = [cache[w] if w in cache else self._remember(w) for w in words]
         return list(chain.from_iterable(analysed))
 
+    def terms_of_texts(self, texts: Sequence[str]) -> tuple[list[tuple[str, ...]], list[int]]:
+        """Each text's index terms (what :meth:`__call__` returns) and its number of raw words
+        (what :meth:`words` returns), for many texts at once (see :func:`split_texts`)."""
+        words, word_ids, text_of = split_texts(texts)
+        terms = [tuple(token.term for token in self.word(word)) for word in words]
+        n_words = np.bincount(text_of, minlength=len(texts)).tolist()
+        ids = word_ids.tolist()
+        out = []
+        start = 0
+        for count in n_words:
+            out.append(tuple(itertools.chain.from_iterable(map(terms.__getitem__, ids[start : start + count]))))
+            start += count
+        return out, n_words
+
     def __call__(self, text: str) -> list[str]:
         """Analyse ``text`` into index terms (stems), in order."""
         return [t.term for t in self.tokens(text)]
@@ -247,6 +314,69 @@ class Analyzer:
         self.__dict__.update(state)
         algorithm = SUPPORTED_STEMMERS.get(self.language)
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
+
+
+class _Positions(dict[str, int]):
+    """Each key's position in order of first look-up: ``positions[key]`` adds an unseen key."""
+
+    def __missing__(self, key: str) -> int:
+        self[key] = position = len(self)
+        return position
+
+
+def split_texts(texts: Sequence[str]) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    """Split many texts into raw words at once, as :meth:`Analyzer.words` splits each.
+
+    Returns the distinct words with their number of occurrences, in order of first occurrence
+    (a dict), then for each occurrence, in order, the position of its word in that dict and the
+    position of its text (two int32 arrays).
+
+    Neither elisions nor words span white space, so a text's words are those of its
+    whitespace-separated pieces, in order; a corpus holds far fewer distinct pieces than pieces,
+    and each distinct piece goes through the regular expressions once (three times faster than
+    :meth:`Analyzer.words` on each profile description: bench/README.md).
+    """
+    normalized = [unicodedata.normalize("NFKC", text) for text in texts]
+    # A distinct piece gets the next position when first met, in one pass over all pieces.
+    piece_position = _Positions()
+    joined = f" {_TEXT_BREAK} ".join(normalized)
+    if joined.count(_TEXT_BREAK) == len(texts) - 1:
+        # No text holds the break character: one list of all pieces, breaks between texts
+        # (a piece without words), in place of a list per text for the garbage collector to track.
+        flat = joined.split()
+        piece_ids = np.fromiter(map(piece_position.__getitem__, flat), dtype=np.int32, count=len(flat))
+        text_of_piece = np.cumsum(piece_ids == piece_position.get(_TEXT_BREAK, -1), dtype=np.int32)
+    else:
+        pieces = [text.split() for text in normalized]
+        pieces_per_text = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+        piece_ids = np.fromiter(
+            map(piece_position.__getitem__, itertools.chain.from_iterable(pieces)),
+            dtype=np.int32,
+            count=int(pieces_per_text.sum()),
+        )
+        text_of_piece = np.repeat(np.arange(len(texts), dtype=np.int32), pieces_per_text)
+    # Each distinct piece's words, as positions among the distinct words (first seen, first placed).
+    word_position = _Positions()
+    piece_words = [
+        list(map(word_position.__getitem__, _WORD.findall(_ELISION.sub(" ", piece)))) for piece in piece_position
+    ]
+    words_per_piece = np.fromiter(map(len, piece_words), dtype=np.int32, count=len(piece_words))
+    flat_words = np.fromiter(itertools.chain.from_iterable(piece_words), dtype=np.int32)
+    per_occurrence = words_per_piece[piece_ids]
+    word_ids = flat_words[ragged_positions(words_per_piece, piece_ids)]
+    text_of = np.repeat(text_of_piece, per_occurrence)
+    counts = np.bincount(word_ids, minlength=len(word_position)).tolist()
+    return dict(zip(word_position, counts, strict=True)), word_ids, text_of
+
+
+def ragged_positions(lengths: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Positions, in the concatenation of ragged rows of ``lengths``, of all items of the rows
+    ``rows`` in turn: ``concatenate([arange(start[r], start[r] + lengths[r]) for r in rows])``."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    per_row = lengths[rows]
+    ends = np.cumsum(per_row)
+    return np.repeat(starts[rows] - (ends - per_row), per_row) + np.arange(ends[-1] if len(ends) else 0)
 
 
 _SHARED: dict[str, Analyzer] = {}

@@ -5,17 +5,16 @@ from __future__ import annotations
 import math
 
 from rapidfuzz import fuzz, process
-from wordfreq import cB_to_freq, get_frequency_dict
+from wordfreq import cB_to_freq
 
+from matching.analysis.frequency import french_frequencies
 from matching.index.profiles import ProfileIndex
 
 __all__ = ["TypoCorrector"]
 
 
-def _french_frequencies() -> dict[str, float]:
-    """wordfreq's French frequency table, asked for with the arguments wordfreq itself uses
-    (``zipf_frequency`` in the lexicons), so that its cache holds one copy (35 MiB), not two."""
-    return get_frequency_dict("fr", "best")
+#: wordfreq's French frequency table (see :func:`matching.analysis.frequency.french_frequencies`).
+_french_frequencies = french_frequencies
 
 
 class TypoCorrector:

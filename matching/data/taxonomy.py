@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from matching.analysis.text import fold
 from matching.data.resources import data_path
@@ -39,6 +39,7 @@ REGIONS: tuple[str, ...] = (
 _REGION_KEYS = {fold(r).replace("-", " "): r for r in REGIONS}
 
 
+@lru_cache(maxsize=1024)  # a handful of region names recur on every profile
 def canonical_region(value: str) -> str:
     """Spell a known region the official way (accents, hyphens); other values pass through."""
     key = " ".join(fold(value).replace("-", " ").split())

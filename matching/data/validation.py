@@ -6,7 +6,7 @@ import gettext
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pycountry
@@ -70,7 +70,9 @@ def _list(record: dict, field: str, problems: list[str]) -> list[str]:
         if not isinstance(item, str):
             problems.append(f"{field}\x1fexpected text items, got {type(item).__name__}")
             return []
-        item = _SURROGATE.sub("\ufffd", item.strip())
+        item = item.strip()
+        if not item.isascii():  # codes are ASCII: only other text may hold a surrogate
+            item = _SURROGATE.sub("\ufffd", item)
         if item and item not in out:
             out.append(item)
     return out
@@ -191,6 +193,11 @@ def _raise_if(problems: list[str], source: str, line: int | None) -> None:
         raise DataError([Problem(source, line, *_SURROGATE.sub("\ufffd", p).split("\x1f", 1)) for p in problems])
 
 
+@lru_cache(maxsize=1024)  # a handful of holder types recur on every profile
+def _fold_holder_type(value: str) -> str:
+    return fold(value).strip()
+
+
 def validate_profile(record: dict[str, Any], source: str = "profile", line: int | None = None) -> dict[str, Any]:
     """Check and normalise one profile record; raise :class:`DataError` naming each bad field."""
     p: list[str] = []
@@ -199,7 +206,7 @@ def validate_profile(record: dict[str, Any], source: str = "profile", line: int 
         p.append(f"id\x1flonger than {MAX_ID_LENGTH} characters")
     for field in ("holder", "title", "description"):
         out[field] = _text(record, field, True, p)
-    holder_type = fold(_text(record, "holder_type", True, p)).strip()  # "Département" is "departement"
+    holder_type = _fold_holder_type(_text(record, "holder_type", True, p))  # "Département" is "departement"
     if holder_type and holder_type not in HOLDER_TYPES:
         p.append(f"holder_type\x1f'{holder_type}' is not one of {', '.join(HOLDER_TYPES)}")
     out["holder_type"] = holder_type

@@ -24,17 +24,17 @@ expansion remembers the technical phrase it came from, for the explanation.
 
 from __future__ import annotations
 
-from array import array
+import itertools
 from collections import Counter
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from wordfreq import zipf_frequency
 
+from matching.analysis.frequency import zipf_frequency
 from matching.analysis.lexicon import PhraseLexicon
-from matching.analysis.text import get_analyzer
+from matching.analysis.text import get_analyzer, ragged_positions, split_texts
 from matching.data.taxonomy import domains
 from matching.index.metadata import ProfileMetadata
 
@@ -125,47 +125,48 @@ class ProfileIndex:
 
         analyzer = get_analyzer("fr")
         label_of = {d.code: d.label for d in domains()}
-        vocabulary: dict[str, int] = {}
-        word_counts: Counter[str] = Counter()
-        # Entries (row, term column, field weight) in compact arrays: millions of them at scale.
-        rows, cols, data = array("i"), array("i"), array("f")
         field_texts = {
             "title": profiles["title"].tolist(),
             "description": profiles["description"].tolist(),
             "contact": profiles["contact"].fillna("").tolist(),
             "domains": [" ; ".join(label_of[c] for c in codes) for codes in profiles["domains"]],
         }
+        # Each field's words at once: its distinct words, then each occurrence's word and row.
+        split = {field: split_texts(texts) for field, texts in field_texts.items() if weights.get(field)}
+        word_counts: Counter[str] = Counter()
+        for counts, _, _ in split.values():
+            word_counts.update(counts)
+        # Each distinct word is analysed once. Columns are numbered in order of first occurrence
+        # (field by field, row by row): the order of the words' first occurrences, then of each
+        # word's terms.
+        vocabulary: dict[str, int] = {}
         add_term = vocabulary.setdefault
-        # Title and description terms of each row, in order, for the thesaurus (document expansion).
-        found_in: list[list[list[str]]] = [[] for _ in range(len(profiles))] if "expansion" in weights else []
-        for field, texts in field_texts.items():
-            weight = weights.get(field)
-            if not weight:
-                continue
-            keep_terms = found_in and field in ("title", "description")
-            for row, text in enumerate(texts):
-                words = analyzer.words(text)
-                word_counts.update(words)
-                terms = [t.term for w in words for t in analyzer.word(w)]
-                if keep_terms:
-                    found_in[row].append(terms)
-                rows.extend([row] * len(terms))
-                cols.extend([add_term(term, len(vocabulary)) for term in terms])
-                data.extend([weight] * len(terms))
-        own_rows, own_cols = np.frombuffer(rows, dtype=np.int32), np.frombuffer(cols, dtype=np.int32)
-        own_data = np.frombuffer(data, dtype=np.float32)
-        if found_in:
+        columns_of = {word: [add_term(t.term, len(vocabulary)) for t in analyzer.word(word)] for word in word_counts}
+        # Entries (row, term column, field weight), field by field, row by row, in text order.
+        entries: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for field, (counts, word_ids, rows) in split.items():
+            columns = [columns_of[word] for word in counts]
+            lengths = np.fromiter(map(len, columns), dtype=np.int64, count=len(columns))
+            flat = np.fromiter(itertools.chain.from_iterable(columns), dtype=np.int32, count=int(lengths.sum()))
+            entries[field] = (np.repeat(rows, lengths[word_ids]), flat[ragged_positions(lengths, word_ids)])
+        empty = np.zeros(0, dtype=np.int32)
+        own_rows = np.concatenate([empty, *(r for r, _ in entries.values())])
+        own_cols = np.concatenate([empty, *(c for _, c in entries.values())])
+        field_weights = [np.full(len(r), weights[field], dtype=np.float32) for field, (r, _) in entries.items()]
+        own_data = np.concatenate([np.zeros(0, dtype=np.float32), *field_weights])
+        if "expansion" in weights:
+            # Title and description terms of each row, for the thesaurus (document expansion).
             exp_rows, exp_cols, exp_sources, exp_whole = self._add_expansion(
-                analyzer, found_in, vocabulary, word_counts
+                analyzer, [entries[f] for f in ("title", "description") if f in entries], vocabulary, word_counts
             )
         else:
-            exp_rows = exp_cols = exp_sources = np.zeros(0, dtype=np.int32)
+            exp_rows = exp_cols = exp_sources = empty
             exp_whole = np.zeros(0, dtype=bool)
         n_terms = len(vocabulary)
-        self._fit_expansion_sources(n_terms, own_rows, own_cols, exp_rows, exp_cols, exp_sources, exp_whole)
         shape = (len(profiles), n_terms)
         own = sp.csr_matrix((own_data, (own_rows, own_cols)), shape=shape, dtype=np.float32)
         own.sum_duplicates()
+        self._fit_expansion_sources(own, exp_rows, exp_cols, exp_sources, exp_whole)
         # Each everyday phrase counts once per profile and term occurrence; entries the
         # profile's own text also holds are scored from its own text only.
         expanded = sp.csr_matrix((np.ones(len(exp_rows), dtype=np.float32), (exp_rows, exp_cols)), shape=shape)
@@ -216,77 +217,97 @@ class ProfileIndex:
 
     # ------------------------------------------------------------------ expansion
     def _add_expansion(
-        self, analyzer, found_in: list[list[list[str]]], vocabulary: dict[str, int], word_counts: Counter[str]
+        self,
+        analyzer,
+        fields: list[tuple[np.ndarray, np.ndarray]],
+        vocabulary: dict[str, int],
+        word_counts: Counter[str],
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The ``expansion`` field's entries: ``(rows, columns, sources)`` arrays of the same
-        length, ``sources`` being positions in ``expansion_phrases_`` (the technical phrase behind
-        each entry). New terms are added to ``vocabulary`` and their words to ``word_counts``.
+        """The ``expansion`` field's entries: ``(rows, columns, sources, whole)`` arrays of the
+        same length, ``sources`` being positions in ``expansion_phrases_`` (the technical phrase
+        behind each entry). New terms are added to ``vocabulary`` and their words to ``word_counts``.
 
-        ``found_in[row]`` holds the analysed terms of the profile's title and of its description.
-        Each everyday phrase counts once per profile (with the first technical phrase that brought
-        it); each is analysed once for the whole index, and the rows are assembled with numpy.
+        ``fields`` holds the ``(rows, columns)`` entries of the profiles' titles and of their
+        descriptions, row by row in text order. Each everyday phrase counts once per profile (with
+        the first technical phrase that brought it); each is analysed once for the whole index,
+        and the rows are assembled with numpy.
         """
         assert self.expansion is not None
         add_term = vocabulary.setdefault
         cutoff = self.expansion_max_zipf
 
+        known: dict[str, bool] = {}  # words recur across everyday phrases: each is looked up once
+
         def specific(word: str) -> bool:
             # Everyday phrases hold common words ("quelques", "parents", "grande"): alone they
             # say nothing of the technical phrase, and would match any request.
-            return cutoff is None or zipf_frequency(word, "fr") < cutoff
+            if cutoff is None:
+                return True
+            found = known.get(word)
+            if found is None:
+                found = known[word] = zipf_frequency(word, "fr") < cutoff
+            return found
+
+        # The technical phrases found, row by row, title before description, left to right.
+        rows = np.concatenate([np.zeros(0, dtype=np.int32), *(r for r, _ in fields)])
+        columns = np.concatenate([np.zeros(0, dtype=np.int32), *(c for _, c in fields)])
+        field_of = np.repeat(np.arange(len(fields)), [len(r) for r, _ in fields])
+        order = np.argsort(rows, kind="stable")
+        rows, columns = rows[order], columns[order]
+        sequence_of = rows.astype(np.int64) * len(fields) + field_of[order]
+        # Each position's sequence ends where the next sequence (row and field) begins.
+        sequence_starts = np.flatnonzero(np.diff(sequence_of)) + 1
+        sequence_ends = np.append(sequence_starts, len(sequence_of))
+        ends = np.repeat(sequence_ends, np.diff(np.concatenate(([0], sequence_ends))))
+        starts, keys, found = self.expansion.find_columns(columns, ends, vocabulary)
+        hit_rows = rows[starts]
 
         technical: dict[str, int] = {}
         everyday: dict[str, int] = {}
         phrase_terms: list[list[int]] = []
+        phrase_words: list[list[str]] = []  # each everyday phrase's raw words, by id
         one_word: list[bool] = []  # the everyday phrase is one word (before common words are left out)
-        # Per technical phrase found: its everyday phrases' ids and its own id, repeated.
-        groups: dict[tuple[str, ...], tuple[array, array]] = {}
-        hit_rows, hit_phrases, hit_sources = array("i"), array("i"), array("i")
-        for row, texts in enumerate(found_in):
-            for terms in texts:
-                for hit in self.expansion.find(terms):
-                    key = tuple(terms[hit.start : hit.end])
-                    group = groups.get(key)
-                    if group is None:
-                        ids = []
-                        for entry in hit.entries:
-                            pid = everyday.setdefault(entry.target, len(everyday))
-                            if pid == len(phrase_terms):
-                                words = analyzer.words(entry.target)
-                                phrase_terms.append(
-                                    [
-                                        add_term(t.term, len(vocabulary))
-                                        for w in words
-                                        if specific(w)
-                                        for t in analyzer.word(w)
-                                    ]
-                                )
-                                one_word.append(len(words) == 1)
-                            ids.append(pid)
-                        source = technical.setdefault(hit.entries[0].source, len(technical))
-                        group = groups[key] = (array("i", ids), array("i", [source] * len(ids)))
-                    hit_rows.extend([row] * len(group[0]))
-                    hit_phrases.extend(group[0])
-                    hit_sources.extend(group[1])
+        # Per technical phrase found, in order of first appearance: its everyday phrases' ids and its own id.
+        group_ids: list[list[int]] = [[] for _ in found]
+        group_source = np.zeros(len(found), dtype=np.int32)
+        _, first_hit = np.unique(keys, return_index=True)
+        for key in keys[np.sort(first_hit)].tolist():
+            entries = self.expansion.table_[found[key]]
+            ids = []
+            for entry in entries:
+                pid = everyday.setdefault(entry.target, len(everyday))
+                if pid == len(phrase_terms):
+                    words = analyzer.words(entry.target)
+                    phrase_words.append(words)
+                    phrase_terms.append(
+                        [add_term(t.term, len(vocabulary)) for w in words if specific(w) for t in analyzer.word(w)]
+                    )
+                    one_word.append(len(words) == 1)
+                ids.append(pid)
+            group_ids[key] = ids
+            group_source[key] = technical.setdefault(entries[0].source, len(technical))
         self.expansion_phrases_ = list(technical)
-        if not hit_rows:
+        if len(starts) == 0:
             empty = np.zeros(0, dtype=np.int32)
             return empty, empty, empty, np.zeros(0, dtype=bool)
+        group_lengths = np.fromiter(map(len, group_ids), dtype=np.int64, count=len(group_ids))
+        flat_ids = np.fromiter(itertools.chain.from_iterable(group_ids), dtype=np.int64)
+        per_hit = group_lengths[keys]
         # One (row, everyday phrase) pair each, the first found; then each phrase becomes its terms.
-        row_of_hit = np.frombuffer(hit_rows, dtype=np.int32).astype(np.int64)
-        phrase_of_hit = np.frombuffer(hit_phrases, dtype=np.int32).astype(np.int64)
+        row_of_hit = np.repeat(hit_rows, per_hit).astype(np.int64)
+        phrase_of_hit = flat_ids[ragged_positions(group_lengths, keys)]
         pair_keys = row_of_hit * len(everyday) + phrase_of_hit
         _, first = np.unique(pair_keys, return_index=True)
         pair_rows, pair_phrases = row_of_hit[first], phrase_of_hit[first]
-        pair_sources = np.frombuffer(hit_sources, dtype=np.int32)[first]
+        pair_sources = np.repeat(group_source[keys], per_hit)[first]
         lengths = np.array([len(t) for t in phrase_terms], dtype=np.int64)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         flat_terms = np.fromiter((i for t in phrase_terms for i in t), dtype=np.int64, count=int(lengths.sum()))
         per_pair = lengths[pair_phrases]
         offsets = np.arange(per_pair.sum()) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
         uses = np.bincount(pair_phrases, minlength=len(everyday))
-        for phrase, count in zip(everyday, uses.tolist(), strict=True):  # display forms count every occurrence
-            for w in analyzer.words(phrase):
+        for words, count in zip(phrase_words, uses.tolist(), strict=True):  # display forms count every occurrence
+            for w in words:
                 word_counts[w] += count
         return (
             np.repeat(pair_rows, per_pair),
@@ -297,17 +318,17 @@ class ProfileIndex:
 
     def _fit_expansion_sources(
         self,
-        n_terms: int,
-        own_rows: np.ndarray,
-        own_cols: np.ndarray,
+        own: sp.csr_matrix,
         exp_rows: np.ndarray,
         exp_cols: np.ndarray,
         sources: np.ndarray,
         whole: np.ndarray,
     ) -> None:
         """Keep, for each entry a profile holds only through its expansion (in ``exp_*``, not
-        in ``own_*``), the first technical phrase that brought it, and whether an everyday
-        phrase of one word (after common words are left out) brought it (``whole``)."""
+        in ``own``, the profiles' own term counts with summed duplicates), the first technical
+        phrase that brought it, and whether an everyday phrase of one word (after common words
+        are left out) brought it (``whole``)."""
+        n_terms = own.shape[1]
         if len(sources) == 0:
             self.expansion_keys_ = np.zeros(0, dtype=np.int64)
             self.expansion_sources_ = np.zeros(0, dtype=np.int32)
@@ -320,8 +341,10 @@ class ProfileIndex:
         )
         any_whole = np.zeros(len(expanded_keys), dtype=bool)
         np.logical_or.at(any_whole, inverse.ravel(), whole)
-        # Membership by binary search in the sorted own keys (np.isin sorts both sets together).
-        own_keys = np.sort(own_rows.astype(np.int64) * n_terms + own_cols)
+        # Membership by binary search in the own keys (np.isin sorts both sets together), sorted
+        # as they come: a matrix with summed duplicates has its rows' columns in order.
+        own_rows = np.repeat(np.arange(own.shape[0], dtype=np.int64), np.diff(own.indptr))
+        own_keys = own_rows * n_terms + own.indices
         found = np.minimum(np.searchsorted(own_keys, expanded_keys), len(own_keys) - 1)
         only_expanded = own_keys[found] != expanded_keys if len(own_keys) else np.ones(len(expanded_keys), bool)
         self.expansion_keys_ = expanded_keys[only_expanded]

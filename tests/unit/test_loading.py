@@ -163,3 +163,12 @@ def test_long_letters_in_a_backlog_are_accepted(tmp_path):
 def test_holder_types_are_read_with_accents_and_capitals(tmp_path):
     path = write_jsonl(tmp_path / "p.jsonl", [{**GOOD, "holder_type": "Intercommunalité"}])
     assert load_profiles(path).loc[0, "holder_type"] == "intercommunalite"
+
+
+def test_iso_codes_are_pycountrys():
+    import pycountry
+
+    from matching.data import records
+
+    assert {lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")} == records._LANGUAGES
+    assert {c.alpha_2 for c in pycountry.countries} | {"XK"} == records._COUNTRIES

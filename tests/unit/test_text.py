@@ -1,7 +1,9 @@
+from collections import Counter
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.analysis.text import Analyzer, fold
+from matching.analysis.text import Analyzer, fold, split_texts
 
 
 def test_elisions_with_straight_and_typographic_apostrophes():
@@ -68,3 +70,51 @@ def test_short_misspelt_french_queries_are_read_as_french():
     assert analyzer.analyse("recolección de basura").language.code == "es"
     assert detect_language("amende stationement").code == "nl"
     assert analyzer.analyse("amende stationement").language.code == "fr"
+
+
+def _split_one_by_one(texts):
+    words, ids, rows = split_texts(texts)
+    written = list(words)
+    by_text = [[] for _ in texts]
+    for word, row in zip(ids.tolist(), rows.tolist(), strict=True):
+        by_text[row].append(written[word])
+    return words, by_text
+
+
+def test_split_texts_splits_each_text_as_analyzer_words():
+    texts = [
+        "L'eau d’assainissement qu'elle jusqu'au PLU",
+        "_d'eau 3d'eau l'l'eau lʼeau abʼ x",  # underscore, digit, U+02BC (a letter)
+        "مُدَرَّب l'eau",  # Arabic vowel marks belong to words
+        "",
+        "a\x00b\u00a0l'x\nÎle-de-France ´x l´eau",  # NFKC turns U+00A0 and ´ into spaces
+    ]
+    words, by_text = _split_one_by_one(texts)
+    assert by_text == [Analyzer.words(t) for t in texts]
+    assert words == dict(Counter(w for t in texts for w in Analyzer.words(t)))
+
+
+@given(st.lists(st.text(alphabet="ablcdjqusmnt'’ʼ‘`´ _-3\x00\u064bé\u0301ÉLQDx\n\u00a0", max_size=30), min_size=1))
+def test_split_texts_agrees_with_analyzer_words(texts):
+    words, by_text = _split_one_by_one(texts)
+    assert by_text == [Analyzer.words(t) for t in texts]
+    assert list(words.items()) == list(Counter(w for t in texts for w in Analyzer.words(t)).items())
+
+
+def test_top_words_are_wordfreqs_top_n_list():
+    from wordfreq import top_n_list
+
+    from matching.analysis.text import _top_words
+
+    for language in ("en", "es", "pt", "ar", "fr"):
+        assert _top_words(language, 250) == top_n_list(language, 250), language
+    assert _top_words("en", 3000) == top_n_list("en", 3000)
+
+
+@given(st.text(max_size=80))
+def test_transliterate_is_unidecode(text):
+    from unidecode import unidecode
+
+    from matching.analysis.text import transliterate
+
+    assert transliterate(text) == unidecode(text)
