@@ -80,7 +80,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from matching.batch import run_batch
+    from matching.batch import BLOCK_SIZE, run_batch
 
     matcher = _matcher(args)
     summary = run_batch(
@@ -89,7 +89,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         args.out,
         _filters(args),
         top_k=args.top_k,
-        block_size=args.block_size,
+        block_size=args.block_size or BLOCK_SIZE,
         workers=args.workers,
         progress=not args.quiet,
         sheet=args.sheet,
@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="output file: .csv, .jsonl (JSON Lines) or .xlsx (a workbook with a summary)",
     )
     p.add_argument("--top-k", type=int, default=10)
-    p.add_argument("--block-size", type=int, default=1024, help="requests scored together")
+    p.add_argument("--block-size", type=int, help="requests scored together (default 256)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: usable cores, at most 4)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     common(p, None)
