@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["dense_rows", "row_entries"]
+__all__ = ["dense_rows", "row_entries", "row_slices"]
 
 
 def row_entries(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -30,6 +30,21 @@ def row_entries(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np
 
 
 _SCIPY_MIN_ROWS = 128
+
+
+def row_slices(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stored entries of some rows of a CSR matrix as ``(offsets, columns, values)``: those
+    of ``rows[i]`` at ``offsets[i]:offsets[i + 1]`` (so entry ``j`` of ``rows[i]`` is stored at
+    ``matrix.indptr[rows[i]] + j - offsets[i]``). See :func:`row_entries`."""
+    if len(rows) >= _SCIPY_MIN_ROWS:
+        picked = matrix[rows]
+        return picked.indptr, picked.indices, picked.data
+    starts = matrix.indptr[rows]
+    lengths = matrix.indptr[rows + 1] - starts
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    positions = np.repeat(starts - offsets[:-1], lengths) + np.arange(int(offsets[-1]))
+    return offsets, matrix.indices[positions], matrix.data[positions]
 
 
 def dense_rows(vectors: sp.csr_matrix, lo: int, hi: int) -> np.ndarray:
