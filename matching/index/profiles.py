@@ -357,8 +357,12 @@ class ProfileIndex:
         """The technical phrase through which the profile holds the entry at each of
         ``positions`` (in ``matrix_``'s stored entries), or None where its own text holds it."""
         phrases = self.expansion_phrases_
-        codes = np.abs(self.expansion_codes_.take(positions)).tolist()
-        return [phrases[c - 1] if c else None for c in codes]
+        codes = self.expansion_codes_.take(positions)
+        sources: list[str | None] = [None] * len(codes)
+        expanded = np.flatnonzero(codes)  # few: most matched terms are the profile's own words
+        for i, code in zip(expanded.tolist(), np.abs(codes.take(expanded)).tolist(), strict=True):
+            sources[i] = phrases[code - 1]
+        return sources
 
     # ------------------------------------------------------------------ helpers
     @property
