@@ -33,8 +33,8 @@ def lone_expansions(
         return lone
     keys = pairs.take(expanded).astype(np.int64) * (len(index.expansion_phrases_) + 1) + codes.take(expanded)
     # Entries of one (pair, phrase) together. Callers pass pairs in ascending order, so the keys
-    # come in short unsorted runs, which the stable sort (timsort) merges several times faster
-    # than np.unique's quicksort (bench/README.md).
+    # come in short unsorted runs, which a stable sort (timsort) merges: the grouping takes about
+    # a third of np.unique's time, which sorts by quicksort (bench/README.md).
     order = np.argsort(keys, kind="stable")
     ordered = keys.take(order)
     edges = np.empty(len(keys) + 1, dtype=bool)
