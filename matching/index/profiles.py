@@ -87,11 +87,14 @@ class ProfileIndex:
     metadata_ : ProfileMetadata
         The profiles' ids, label dates, domains, languages, countries, holders and regions, in
         row order (what filters and the presentation of matches read).
-    expansion_keys_ : ndarray of int64, sorted
-        ``row * n_terms + column`` of each entry a profile holds only through its expansion.
-    expansion_sources_ : ndarray of int32, same length
-        For each such entry, the position in ``expansion_phrases_`` of the technical phrase
-        of the profile it came from.
+    expansion_codes_ : ndarray of int32, shape (matrix_.nnz,)
+        How the profile holds each of ``matrix_``'s stored entries (aligned with its
+        ``indices`` and ``data``): 0 through its own text, else ``±(s + 1)`` for one it holds
+        only through its expansion, ``s`` being the position in ``expansion_phrases_`` of the
+        technical phrase of the profile it came from; negative when a one-word everyday phrase
+        brought it. Aligned with the stored entries so that the re-ranking and the explanation,
+        which gather a candidate's entries anyway, read their codes by position instead of
+        searching for them.
     expansion_phrases_ : list of str
     """
 
@@ -166,7 +169,7 @@ class ProfileIndex:
         shape = (len(profiles), n_terms)
         own = sp.csr_matrix((own_data, (own_rows, own_cols)), shape=shape, dtype=np.float32)
         own.sum_duplicates()
-        self._fit_expansion_sources(own, exp_rows, exp_cols, exp_sources, exp_whole)
+        expansion_keys, expansion_codes = self._fit_expansion_sources(own, exp_rows, exp_cols, exp_sources, exp_whole)
         # Each everyday phrase counts once per profile and term occurrence; entries the
         # profile's own text also holds are scored from its own text only.
         expanded = sp.csr_matrix((np.ones(len(exp_rows), dtype=np.float32), (exp_rows, exp_cols)), shape=shape)
@@ -194,6 +197,7 @@ class ProfileIndex:
         expansion_impacts = _saturate(expanded, expanded_norm, self.k1, self.idf_) * weights.get("expansion", 0.0)
         self.matrix_ = (_saturate(own, norm, self.k1, self.idf_) + expansion_impacts).tocsr()
         self.matrix_.sort_indices()
+        self.expansion_codes_ = _aligned_codes(self.matrix_, expansion_keys, expansion_codes)
         self.row_norms_ = np.sqrt(np.asarray(self.matrix_.multiply(self.matrix_).sum(axis=1)).ravel())
         self.max_impact_ = np.asarray(self.matrix_.max(axis=0).toarray()).ravel().astype(np.float32)
         self.vocabulary_ = vocabulary
@@ -323,19 +327,18 @@ class ProfileIndex:
         exp_cols: np.ndarray,
         sources: np.ndarray,
         whole: np.ndarray,
-    ) -> None:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Keep, for each entry a profile holds only through its expansion (in ``exp_*``, not
         in ``own``, the profiles' own term counts with summed duplicates), the first technical
         phrase that brought it, and whether an everyday phrase of one word (after common words
-        are left out) brought it (``whole``)."""
+        are left out) brought it (``whole``).
+
+        Returns ``(keys, codes)``: the sorted ``row * n_terms + column`` of those entries and
+        their codes (see ``expansion_codes_``)."""
         n_terms = own.shape[1]
         if len(sources) == 0:
-            self.expansion_keys_ = np.zeros(0, dtype=np.int64)
-            self.expansion_sources_ = np.zeros(0, dtype=np.int32)
-            self.expansion_whole_ = np.zeros(0, dtype=bool)
-            self.expanded_terms_ = np.zeros(n_terms, dtype=bool)
             self.expansion_phrases_ = []
-            return
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
         expanded_keys, first, inverse = np.unique(
             exp_rows.astype(np.int64) * n_terms + exp_cols, return_index=True, return_inverse=True
         )
@@ -347,30 +350,19 @@ class ProfileIndex:
         own_keys = own_rows * n_terms + own.indices
         found = np.minimum(np.searchsorted(own_keys, expanded_keys), len(own_keys) - 1)
         only_expanded = own_keys[found] != expanded_keys if len(own_keys) else np.ones(len(expanded_keys), bool)
-        self.expansion_keys_ = expanded_keys[only_expanded]
-        self.expansion_sources_ = sources.astype(np.int32)[first][only_expanded]
-        self.expansion_whole_ = any_whole[only_expanded]
-        self.expanded_terms_ = np.zeros(n_terms, dtype=bool)
-        self.expanded_terms_[self.expansion_keys_ % n_terms] = True
+        codes = sources.astype(np.int32)[first][only_expanded] + 1
+        return expanded_keys[only_expanded], np.where(any_whole[only_expanded], -codes, codes)
 
-    def expansion_source_ids(self, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each (profile ``rows[i]``, term ``columns[i]``): the position in
-        ``expansion_phrases_`` of the technical phrase through which the profile holds the term,
-        or -1 where its own text holds it (int array); and whether a one-word everyday phrase
-        brought it (bool array)."""
-        wanted = rows.astype(np.int64) * self.n_terms + columns
-        keys = self.expansion_keys_
-        if len(keys) == 0 or len(wanted) == 0:
-            return np.full(len(wanted), -1, dtype=np.int64), np.zeros(len(wanted), dtype=bool)
-        found = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-        hit = keys[found] == wanted
-        return np.where(hit, self.expansion_sources_[found], -1).astype(np.int64), hit & self.expansion_whole_[found]
-
-    def expansion_sources(self, rows: np.ndarray, columns: np.ndarray) -> list[str | None]:
-        """The technical phrase through which profile ``rows[i]`` holds term ``columns[i]``, or
-        None where the profile's own text holds it."""
+    def expansion_sources_at(self, positions: np.ndarray) -> list[str | None]:
+        """The technical phrase through which the profile holds the entry at each of
+        ``positions`` (in ``matrix_``'s stored entries), or None where its own text holds it."""
         phrases = self.expansion_phrases_
-        return [phrases[s] if s >= 0 else None for s in self.expansion_source_ids(rows, columns)[0].tolist()]
+        codes = self.expansion_codes_.take(positions)
+        sources: list[str | None] = [None] * len(codes)
+        expanded = np.flatnonzero(codes)  # few: most matched terms are the profile's own words
+        for i, code in zip(expanded.tolist(), np.abs(codes.take(expanded)).tolist(), strict=True):
+            sources[i] = phrases[code - 1]
+        return sources
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -395,3 +387,18 @@ def _saturate(counts: sp.csr_matrix, norm: np.ndarray, k1: float, idf: np.ndarra
     row_of = np.repeat(np.arange(out.shape[0]), np.diff(out.indptr))
     out.data = (idf[out.indices] * out.data * (k1 + 1) / (out.data + norm[row_of])).astype(np.float32)
     return out
+
+
+def _aligned_codes(matrix: sp.csr_matrix, keys: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``codes`` (of the sorted ``row * n_terms + column`` ``keys``) laid along ``matrix``'s
+    stored entries (sorted indices), 0 for the entries not in ``keys``. A key without a stored
+    entry (a zero impact) has nothing to code."""
+    aligned = np.zeros(matrix.nnz, dtype=np.int32)
+    if len(keys) == 0:
+        return aligned
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+    stored = rows * matrix.shape[1] + matrix.indices
+    found = np.minimum(np.searchsorted(stored, keys), len(stored) - 1)
+    present = stored[found] == keys
+    aligned[found[present]] = codes[present]
+    return aligned

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from matching.analysis.query import AnalysedQuery, TermOrigin
 from matching.index.profiles import ProfileIndex
-from matching.index.sparse import dense_rows, row_entries
+from matching.index.sparse import dense_rows, row_slices
 from matching.retrieval.evidence import lone_expansions
 
 __all__ = ["Explainer", "MatchedTerm", "explained_term", "matched_term", "term_label"]
@@ -152,22 +152,30 @@ class Explainer:
             pairs = by_query[np.searchsorted(sorted_queries, lo) : np.searchsorted(sorted_queries, hi)]
             if len(pairs) == 0:
                 continue
-            dense = dense_rows(vectors, lo, hi)
-            owner, columns, values = row_entries(matrix, profile_rows[pairs])
-            products = values * dense.ravel().take((query_rows[pairs][owner] - lo) * n_terms + columns)
-            lone = lone_expansions(
-                self.index, self.min_expansion_terms, profile_rows[pairs][owner], columns, owner, products
-            )
-            products[lone] = 0.0
-            hit = products != 0
-            owner, columns, products = owner[hit], columns[hit], products[hit]
-            # Largest products first within each pair (owner is ascending), the first few kept.
-            order = np.lexsort((-products, owner))
+            dense = dense_rows(vectors, lo, hi).ravel()
+            rows = profile_rows[pairs]
+            offsets, columns, values = row_slices(matrix, rows)
+            lengths = np.diff(offsets)
+            products = values * dense.take(np.repeat((query_rows[pairs] - lo) * n_terms, lengths) + columns)
+            # Only the non-zero products are read further (few: a request meets few terms).
+            hit = np.flatnonzero(products != 0)
+            owner = np.repeat(np.arange(len(pairs)), lengths).take(hit)
+            positions = (matrix.indptr[rows] - offsets[:-1]).take(owner) + hit
+            evidence = np.flatnonzero(~lone_expansions(self.index, self.min_expansion_terms, positions, owner))
+            chosen = hit.take(evidence)
+            owner, positions = owner.take(evidence), positions.take(evidence)
+            columns, products = columns.take(chosen), products.take(chosen)
+            # Largest products first within each pair (owner is ascending), the first few kept:
+            # np.lexsort((-products, owner))'s order, from two stable sorts, the second a radix
+            # sort when the pairs fit 16 bits: about a third of lexsort's time (bench/README.md).
+            by_product = np.argsort(-products, kind="stable")
+            owners = owner.astype(np.uint16) if len(pairs) <= 1 << 16 else owner
+            order = by_product.take(np.argsort(owners.take(by_product), kind="stable"))
             starts = np.searchsorted(owner, np.arange(len(pairs) + 1))
             rank = np.arange(len(order)) - starts[owner[order]]
             keep = order[rank < self.explain_terms]
             bounds = np.searchsorted(owner[keep], np.arange(len(pairs) + 1)).tolist()
-            expanded = self.index.expansion_sources(profile_rows[pairs][owner[keep]], columns[keep])
+            expanded = self.index.expansion_sources_at(positions[keep])
             yield pairs, bounds, columns[keep], products[keep], expanded
 
 

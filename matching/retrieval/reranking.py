@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from matching.index.profiles import ProfileIndex
-from matching.index.sparse import dense_rows, row_entries
+from matching.index.sparse import dense_rows, row_entries, row_slices, row_sums
 from matching.retrieval.domain_prior import DomainPrior
 from matching.retrieval.evidence import lone_expansions
 
@@ -65,24 +65,31 @@ class Reranker:
         the candidates' entries are plain gathers.
         """
         n_queries, depth = candidates.shape
-        n_terms, matrix = self.index.n_terms, self.index.matrix_
+        index = self.index
+        n_terms, matrix = index.n_terms, index.matrix_
         g, m = self.feedback_weight, min(self.feedback_docs, depth)
         prior = np.broadcast_to(prior, candidates.shape)
         out = np.empty((n_queries, depth))
         chunk = max(1, self.chunk_cells // max(n_terms, 1))
         for lo in range(0, n_queries, chunk):
             hi = min(n_queries, lo + chunk)
-            dense = dense_rows(vectors, lo, hi)
-            owner, columns, values = row_entries(matrix, candidates[lo:hi].ravel())
-            # Flat positions in the dense (request, term) chunk: one cheap 1-d gather per use.
-            cells = (owner // depth) * n_terms + columns
-            size = (hi - lo) * depth
-            products = values * dense.ravel().take(cells)
-            lone = lone_expansions(
-                self.index, self.min_expansion_terms, candidates[lo:hi].ravel()[owner], columns, owner, products
-            )
-            products[lone] = 0.0
-            dots = np.bincount(owner, products, size).reshape(hi - lo, depth)
+            rows = candidates[lo:hi].ravel()
+            size = len(rows)
+            dense = dense_rows(vectors, lo, hi).ravel()
+            offsets, columns, values = row_slices(matrix, rows)
+            # Flat positions in the dense (request, term) chunk, for one cheap 1-d gather per
+            # use; a request's candidates' entries come together, so one offset per request.
+            cells = np.repeat(np.arange(0, (hi - lo) * n_terms, n_terms), np.diff(offsets[::depth])) + columns
+            products = values * dense.take(cells)
+            # A request meets few of its candidates' entries: the rest reads the non-zero
+            # products only (leaving zeros out of a sum changes nothing).
+            hit = np.flatnonzero(products != 0)
+            bounds = np.searchsorted(hit, offsets)  # the hits of rows[i] at bounds[i]:bounds[i + 1]
+            pairs = np.repeat(np.arange(size), np.diff(bounds))
+            kept = products.take(hit)
+            positions = (matrix.indptr[rows] - offsets[:-1]).take(pairs) + hit
+            kept[lone_expansions(index, self.min_expansion_terms, positions, pairs)] = 0.0
+            dots = row_sums(bounds, columns.take(hit), kept, n_terms).reshape(hi - lo, depth)
             scores = dots * prior[lo:hi]
             if g <= 0:
                 out[lo:hi] = scores
@@ -94,7 +101,7 @@ class Reranker:
                 np.take_along_axis(scores, first, axis=1).clip(min=0),
             )
             norms = self.index.row_norms_[candidates[lo:hi]]
-            cx: np.ndarray = np.bincount(owner, values * centroids.ravel().take(cells), size).reshape(hi - lo, depth)
+            cx = row_sums(offsets, columns, values * centroids.ravel().take(cells), n_terms).reshape(hi - lo, depth)
             cx /= np.where(norms > 0, norms, 1.0)
             # Feedback reorders the profiles that share terms with the request; it never makes a
             # match of a profile sharing none (it would have nothing to show for it).
