@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from matching.analysis.arabic import is_arabic_word
 from matching.analysis.language import CROSS_LINGUAL, DetectedLanguage, detect_language
 from matching.analysis.language import warm_up as warm_up_detector
-from matching.analysis.lexicon import PhraseLexicon
+from matching.analysis.lexicon import Entry, PhraseLexicon
 from matching.analysis.text import Token, get_analyzer
 from matching.analysis.typos import TypoCorrector, _french_frequencies
 from matching.index.profiles import ProfileIndex
@@ -65,6 +65,14 @@ _NOT_AN_ACRONYM = Token("", "", "\x00")
 
 #: Origins that add terms the request did not say (they tell nothing more of what it is about).
 _EXPANSIONS = frozenset({"thesaurus", "abbreviation"})
+
+#: A glossary hit's share of a word (one over its senses), its French rendering, and its
+#: columns in the vocabulary with their origins (one per target term: a column may repeat).
+_GlossaryHit = tuple[float, tuple[Token, ...], tuple[tuple[int, TermOrigin], ...]]
+#: A thesaurus or acronym hit's idf mass, its targets (column, target phrase, idf) and their idf mass.
+_LexiconHit = tuple[float, tuple[tuple[int, str, float], ...], float]
+#: Tells a hit not cached yet from one cached as None.
+_NOT_CACHED = object()
 
 
 @dataclass(slots=True)
@@ -178,6 +186,10 @@ class QueryAnalyzer:
         ).fit(index)
         # Foreign words the glossary missed: their French reading (None for an Arabic word).
         self._readings: dict[str, tuple[Token, ...] | None] = {}
+        # What a lexicon hit adds, as far as it does not depend on the rest of the request (it
+        # depends on the vocabulary and idf, hence emptied here): see _glossary_hit and _lexicon_hit.
+        self._glossary_hits: dict[tuple[PhraseLexicon, tuple[str, ...], str], _GlossaryHit | None] = {}
+        self._lexicon_hits: dict[tuple[PhraseLexicon, tuple[str, ...]], _LexiconHit] = {}
         return self
 
     def warm_up(self, detection: bool = True) -> None:
@@ -245,12 +257,13 @@ class QueryAnalyzer:
         as French cognates ("irrigation", "festival"), with a lower weight.
         """
         tokens = get_analyzer(glossary.source_language).tokens(text)
-        vocabulary = self.index_.vocabulary_
+        terms = list(map(_TERM, tokens))
+        origins = query.origins
         rendering: list[Token] = []
         counts: dict[int, float] = {}
         missed: Counter[str] = Counter()
         i = 0
-        for hit in chain(glossary.find(list(map(_TERM, tokens))), (None,)):
+        for hit in chain(glossary.find(terms), (None,)):
             # The words before the hit (or the end), which the glossary missed, in one go.
             end = len(tokens) if hit is None else hit.start
             if end > i:
@@ -258,27 +271,58 @@ class QueryAnalyzer:
             if hit is None:
                 break
             i = hit.end
-            source = " ".join(t.display for t in tokens[hit.start : hit.end])
-            if not any(term in vocabulary for entry in hit.entries for term in entry.target_terms):
+            source = " ".join(map(_DISPLAY, tokens[hit.start : hit.end]))
+            found = self._glossary_hit(glossary, tuple(terms[hit.start : hit.end]), source, hit.entries)
+            if found is None:
                 # The glossary's French is in no profile: the words may still be cognates of
                 # words that are ("nationality" for "nationalité" where the glossary says "citoyenneté").
                 for token in tokens[hit.start : hit.end]:
                     missed[token.display] += 1
                     rendering.extend(get_analyzer("fr").word(token.display))
                 continue
-            share = 1.0 / len(hit.entries)  # an ambiguous term's senses share one word's weight
-            for entry in hit.entries:
-                for term in entry.target_terms:
-                    rendering.append(Token(source, source, term))
-                    column = vocabulary.get(term)
-                    if column is not None:
-                        counts[column] = counts.get(column, 0.0) + share
-                        query.origins.setdefault(column, TermOrigin("glossary", source, entry.target))
+            share, hit_rendering, hit_columns = found
+            rendering.extend(hit_rendering)
+            for column, origin in hit_columns:
+                counts[column] = counts.get(column, 0.0) + share
+                origins.setdefault(column, origin)
         self._add_cognates(query, missed, glossary.source_language)
         for column, n in counts.items():
             tf = 1.0 + math.log(n) if n > 1 else n
             query.add(column, self.glossary_weight * tf, query.origins[column])
         return rendering
+
+    def _glossary_hit(
+        self, glossary: PhraseLexicon, key: tuple[str, ...], source: str, entries: tuple[Entry, ...]
+    ) -> _GlossaryHit | None:
+        """What the glossary hit ``key`` (its entries ``entries``), written ``source`` in the
+        request, adds to the request: None when none of its French terms is in the vocabulary.
+
+        Cached by hit and words as written, since requests repeat them: each later hit costs a
+        dictionary look-up, where it built its tokens and origins term by term. The cached
+        objects are immutable and all hold the same ``source``, as one request's would.
+        """
+        memo = self._glossary_hits
+        found = memo.get(cache_key := (glossary, key, source), _NOT_CACHED)
+        if found is not _NOT_CACHED:
+            return found  # type: ignore[return-value]
+        vocabulary = self.index_.vocabulary_
+        if not any(term in vocabulary for entry in entries for term in entry.target_terms):
+            found = None
+        else:
+            rendering: list[Token] = []
+            columns: list[tuple[int, TermOrigin]] = []
+            for entry in entries:
+                for term in entry.target_terms:
+                    rendering.append(Token(source, source, term))
+                    column = vocabulary.get(term)
+                    if column is not None:
+                        columns.append((column, TermOrigin("glossary", source, entry.target)))
+            # An ambiguous term's senses share one word's weight.
+            found = (1.0 / len(entries), tuple(rendering), tuple(columns))
+        if len(memo) >= self.max_typo_cache:  # bounded, as the word caches
+            memo.clear()
+        memo[cache_key] = found
+        return found
 
     def _add_missed(self, words: list[str], missed: Counter[str], rendering: list[Token]) -> None:
         """Count foreign ``words`` (as written) that the glossary missed into ``missed`` and add
@@ -321,25 +365,48 @@ class QueryAnalyzer:
         """
         weights: dict[int, float] = {}
         origins: dict[int, TermOrigin] = {}
-        vocabulary, own, idf = self.index_.vocabulary_, query.own_counts, self.index_.idf_
-        unseen = float(self.index_.unseen_idf_)
+        own = query.own_counts
         for hit in lexicon.find(terms):
-            words = tokens[hit.start : hit.end]
-            source = " ".join(t.display for t in words)
-            source_mass = sum(float(idf[c]) if (c := vocabulary.get(t.term)) is not None else unseen for t in words)
-            targets: dict[int, str] = {}
-            for entry in hit.entries:
-                for term in entry.target_terms:
-                    column = vocabulary.get(term)
-                    if column is not None and column not in own:
-                        targets.setdefault(column, entry.target)
-            if not targets:
+            source_mass, targets, targets_mass = self._lexicon_hit(
+                lexicon, tuple(terms[hit.start : hit.end]), hit.entries
+            )
+            # Targets the request says itself are left out (they count fully already).
+            kept = [target for target in targets if target[0] not in own]
+            if not kept:
                 continue
-            share = weight * source_mass / sum(float(idf[c]) for c in targets)
-            for column, target in targets.items():
+            if len(kept) < len(targets):
+                targets_mass = sum(column_idf for _, _, column_idf in kept)
+            share = weight * source_mass / targets_mass
+            source = None
+            for column, target, _ in kept:
                 weights[column] = weights.get(column, 0.0) + share
-                origins.setdefault(column, TermOrigin(via, source, target))
+                if column not in origins:
+                    if source is None:
+                        source = " ".join(map(_DISPLAY, tokens[hit.start : hit.end]))
+                    origins[column] = TermOrigin(via, source, target)
         return weights, origins
+
+    def _lexicon_hit(self, lexicon: PhraseLexicon, key: tuple[str, ...], entries: tuple[Entry, ...]) -> _LexiconHit:
+        """For a hit of the terms ``key`` (its entries ``entries``) in ``lexicon``: its
+        words' idf mass, its targets in the vocabulary (column, target phrase and idf; each column
+        once, with the first target that has it) and their idf mass. Cached: none of it depends on
+        the rest of the request, and a lexicon's hits are as many as its entries at most."""
+        found = self._lexicon_hits.get(cache_key := (lexicon, key))
+        if found is not None:
+            return found
+        vocabulary, idf = self.index_.vocabulary_, self.index_.idf_
+        unseen = float(self.index_.unseen_idf_)
+        source_mass = sum(float(idf[c]) if (c := vocabulary.get(term)) is not None else unseen for term in key)
+        targets: dict[int, str] = {}
+        for entry in entries:
+            for term in entry.target_terms:
+                column = vocabulary.get(term)
+                if column is not None:
+                    targets.setdefault(column, entry.target)
+        columns = tuple((column, target, float(idf[column])) for column, target in targets.items())
+        # Summed in the same order as the request-dependent sums of _lexicon_weights.
+        found = self._lexicon_hits[cache_key] = (source_mass, columns, sum(c[2] for c in columns))
+        return found
 
     # ------------------------------------------------------------------ requests
     def _detect(self, text: str) -> DetectedLanguage:
