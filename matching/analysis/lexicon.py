@@ -17,7 +17,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,13 +38,20 @@ class Entry:
     target_terms: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class LexiconHit:
-    """Terms ``start:end`` of a request match the entries ``entries`` (one per sense or target)."""
+class LexiconHit(NamedTuple):
+    """Terms ``start:end`` of a request, ``terms``, match the entries ``entries`` (one per sense
+    or target).
+
+    A named tuple, built with ``tuple.__new__`` several times per request: a quarter of a frozen
+    dataclass's cost (bench/README.md)."""
 
     start: int
     end: int
     entries: tuple[Entry, ...]
+    terms: tuple[str, ...]
+
+
+_new_hit = tuple.__new__
 
 
 class PhraseLexicon:
@@ -136,14 +145,15 @@ class PhraseLexicon:
         if not starting:
             return hits
         n, free = len(terms), 0
-        for i in [i for i, t in enumerate(terms) if t in starting]:
+        for i in compress(range(n), map(starting.__contains__, terms)):
             if i < free:
                 continue
             for length in lengths_by_first[terms[i]]:
                 if i + length <= n:
-                    found = table.get(tuple(terms[i : i + length]))
+                    key = tuple(terms[i : i + length])
+                    found = table.get(key)
                     if found:
-                        hits.append(LexiconHit(i, i + length, found))
+                        hits.append(_new_hit(LexiconHit, (i, i + length, found, key)))
                         free = i + length
                         break
         return hits

@@ -18,8 +18,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain, compress
+from itertools import chain, compress, repeat
 from operator import attrgetter
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -73,6 +74,8 @@ _GlossaryHit = tuple[float, tuple[Token, ...], tuple[tuple[int, TermOrigin], ...
 _LexiconHit = tuple[float, tuple[tuple[int, str, float], ...], float]
 #: Tells a hit not cached yet from one cached as None.
 _NOT_CACHED = object()
+#: Tells a word not read yet from one read as None (see QueryAnalyzer._read_missed).
+_UNREAD = object()
 
 
 @dataclass(slots=True)
@@ -258,34 +261,43 @@ class QueryAnalyzer:
         """
         tokens = get_analyzer(glossary.source_language).tokens(text)
         terms = list(map(_TERM, tokens))
+        words = list(map(_DISPLAY, tokens))
+        # Each word's French reading, for the words the glossary misses (see _read_missed), looked
+        # up at once at C speed; _UNREAD for a word not read yet.
+        readings: list[Any] = list(map(self._readings.get, words, repeat(_UNREAD)))
         origins = query.origins
         rendering: list[Token] = []
         counts: dict[int, float] = {}
-        missed: Counter[str] = Counter()
+        missed: list[str] = []  # the words that may be cognates, as written, in order
         i = 0
         for hit in chain(glossary.find(terms), (None,)):
             # The words before the hit (or the end), which the glossary missed, in one go.
             end = len(tokens) if hit is None else hit.start
             if end > i:
-                self._add_missed(list(map(_DISPLAY, tokens[i:end])), missed, rendering)
+                found: list[tuple[Token, ...] | None] = readings[i:end]
+                if _UNREAD in found:
+                    found = self._read_missed(words[i:end])
+                # Words read as nothing (French stop words) are left out: they add no cognate either.
+                missed.extend(compress(words[i:end], found))
+                rendering.extend(chain.from_iterable(filter(None, found)))
             if hit is None:
                 break
             i = hit.end
-            source = " ".join(map(_DISPLAY, tokens[hit.start : hit.end]))
-            found = self._glossary_hit(glossary, tuple(terms[hit.start : hit.end]), source, hit.entries)
-            if found is None:
+            source = " ".join(words[hit.start : hit.end])
+            hit_found = self._glossary_hit(glossary, hit.terms, source, hit.entries)
+            if hit_found is None:
                 # The glossary's French is in no profile: the words may still be cognates of
                 # words that are ("nationality" for "nationalité" where the glossary says "citoyenneté").
-                for token in tokens[hit.start : hit.end]:
-                    missed[token.display] += 1
-                    rendering.extend(get_analyzer("fr").word(token.display))
+                missed.extend(words[hit.start : hit.end])
+                rendering.extend(chain.from_iterable(map(get_analyzer("fr").word, words[hit.start : hit.end])))
                 continue
-            share, hit_rendering, hit_columns = found
+            share, hit_rendering, hit_columns = hit_found
             rendering.extend(hit_rendering)
             for column, origin in hit_columns:
                 counts[column] = counts.get(column, 0.0) + share
                 origins.setdefault(column, origin)
-        self._add_cognates(query, missed, glossary.source_language)
+        # Counted once, in order of first occurrence, as the cognates are added.
+        self._add_cognates(query, Counter(missed), glossary.source_language)
         for column, n in counts.items():
             tf = 1.0 + math.log(n) if n > 1 else n
             query.add(column, self.glossary_weight * tf, query.origins[column])
@@ -324,27 +336,20 @@ class QueryAnalyzer:
         memo[cache_key] = found
         return found
 
-    def _add_missed(self, words: list[str], missed: Counter[str], rendering: list[Token]) -> None:
-        """Count foreign ``words`` (as written) that the glossary missed into ``missed`` and add
-        their French reading to ``rendering``, in order.
+    def _read_missed(self, words: list[str]) -> list[tuple[Token, ...] | None]:
+        """The French reading of each foreign word (as written) that the glossary missed, cached:
+        its French tokens (none for a French stop word), or None for an Arabic word.
 
         Only Latin-script words can be French cognates: an Arabic word missed by the glossary,
-        transliterated, would be "corrected" into a random French word. Each distinct word's
-        reading is cached, so a warm request's words are looked up at C speed.
+        transliterated, would be "corrected" into a random French word.
         """
         readings = self._readings
-        try:
-            found = list(map(readings.__getitem__, words))
-        except KeyError:
-            if len(readings) >= self.max_typo_cache:  # bounded, as the other word caches
-                readings.clear()
-            french = get_analyzer("fr")
-            for word in set(words).difference(readings):
-                readings[word] = None if is_arabic_word(word) else french.word(word)
-            found = list(map(readings.__getitem__, words))
-        # Words read as nothing (French stop words) are left out: they add no cognate either.
-        missed.update(compress(words, found))
-        rendering.extend(chain.from_iterable(filter(None, found)))
+        if len(readings) >= self.max_typo_cache:  # bounded, as the other word caches
+            readings.clear()
+        french = get_analyzer("fr")
+        for word in set(words).difference(readings):
+            readings[word] = None if is_arabic_word(word) else french.word(word)
+        return list(map(readings.__getitem__, words))
 
     def _lexicon_weights(
         self,
@@ -367,9 +372,7 @@ class QueryAnalyzer:
         origins: dict[int, TermOrigin] = {}
         own = query.own_counts
         for hit in lexicon.find(terms):
-            source_mass, targets, targets_mass = self._lexicon_hit(
-                lexicon, tuple(terms[hit.start : hit.end]), hit.entries
-            )
+            source_mass, targets, targets_mass = self._lexicon_hit(lexicon, hit.terms, hit.entries)
             # Targets the request says itself are left out (they count fully already).
             kept = [target for target in targets if target[0] not in own]
             if not kept:
