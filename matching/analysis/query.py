@@ -70,8 +70,8 @@ _EXPANSIONS = frozenset({"thesaurus", "abbreviation"})
 #: A glossary hit's share of a word (one over its senses), its French rendering, and its
 #: columns in the vocabulary with their origins (one per target term: a column may repeat).
 _GlossaryHit = tuple[float, tuple[Token, ...], tuple[tuple[int, TermOrigin], ...]]
-#: A thesaurus or acronym hit's idf mass, its targets (column, target phrase, idf) and their idf mass.
-_LexiconHit = tuple[float, tuple[tuple[int, str, float], ...], float]
+#: A thesaurus or acronym hit's idf mass, its targets (column, idf, origin) and their idf mass.
+_LexiconHit = tuple[float, tuple[tuple[int, float, TermOrigin], ...], float]
 #: Tells a hit not cached yet from one cached as None.
 _NOT_CACHED = object()
 #: Tells a word not read yet from one read as None (see QueryAnalyzer._read_missed).
@@ -192,7 +192,7 @@ class QueryAnalyzer:
         # What a lexicon hit adds, as far as it does not depend on the rest of the request (it
         # depends on the vocabulary and idf, hence emptied here): see _glossary_hit and _lexicon_hit.
         self._glossary_hits: dict[tuple[PhraseLexicon, tuple[str, ...], str], _GlossaryHit | None] = {}
-        self._lexicon_hits: dict[tuple[PhraseLexicon, tuple[str, ...]], _LexiconHit] = {}
+        self._lexicon_hits: dict[tuple[PhraseLexicon, tuple[str, ...], str], _LexiconHit] = {}
         return self
 
     def warm_up(self, detection: bool = True) -> None:
@@ -371,32 +371,40 @@ class QueryAnalyzer:
         weights: dict[int, float] = {}
         origins: dict[int, TermOrigin] = {}
         own = query.own_counts
+        memo = self._lexicon_hits
         for hit in lexicon.find(terms):
-            source_mass, targets, targets_mass = self._lexicon_hit(lexicon, hit.terms, hit.entries)
+            source = " ".join(map(_DISPLAY, tokens[hit.start : hit.end]))
+            found = memo.get((lexicon, hit.terms, source))
+            # A one-word hit's source is its word as the request holds it (join returns it): its
+            # origins must hold that very string, as the request's other origins may (a typo's, a
+            # glossary's); equal words from another request are rebuilt (pickles, which share
+            # strings by identity, then come out byte for byte as without the cache).
+            if found is None or (hit.end - hit.start == 1 and found[1] and found[1][0][2].words is not source):
+                found = self._lexicon_hit(lexicon, hit.terms, hit.entries, source, via)
+            source_mass, targets, targets_mass = found
             # Targets the request says itself are left out (they count fully already).
             kept = [target for target in targets if target[0] not in own]
             if not kept:
                 continue
             if len(kept) < len(targets):
-                targets_mass = sum(column_idf for _, _, column_idf in kept)
+                targets_mass = sum(column_idf for _, column_idf, _ in kept)
             share = weight * source_mass / targets_mass
-            source = None
-            for column, target, _ in kept:
+            for column, _, origin in kept:
                 weights[column] = weights.get(column, 0.0) + share
                 if column not in origins:
-                    if source is None:
-                        source = " ".join(map(_DISPLAY, tokens[hit.start : hit.end]))
-                    origins[column] = TermOrigin(via, source, target)
+                    origins[column] = origin
         return weights, origins
 
-    def _lexicon_hit(self, lexicon: PhraseLexicon, key: tuple[str, ...], entries: tuple[Entry, ...]) -> _LexiconHit:
-        """For a hit of the terms ``key`` (its entries ``entries``) in ``lexicon``: its
-        words' idf mass, its targets in the vocabulary (column, target phrase and idf; each column
-        once, with the first target that has it) and their idf mass. Cached: none of it depends on
-        the rest of the request, and a lexicon's hits are as many as its entries at most."""
-        found = self._lexicon_hits.get(cache_key := (lexicon, key))
-        if found is not None:
-            return found
+    def _lexicon_hit(
+        self, lexicon: PhraseLexicon, key: tuple[str, ...], entries: tuple[Entry, ...], source: str, via: str
+    ) -> _LexiconHit:
+        """For a hit of the terms ``key`` (its entries ``entries``, written ``source`` in the
+        request) in ``lexicon``: its words' idf mass, its targets in the vocabulary (column, idf
+        and origin; each column once, with the first target that has it) and their idf mass.
+
+        Cached by hit and words as written: none of it depends on the rest of the request. The
+        origins are immutable and all hold the same ``source``, as one request's would.
+        """
         vocabulary, idf = self.index_.vocabulary_, self.index_.idf_
         unseen = float(self.index_.unseen_idf_)
         source_mass = sum(float(idf[c]) if (c := vocabulary.get(term)) is not None else unseen for term in key)
@@ -406,9 +414,14 @@ class QueryAnalyzer:
                 column = vocabulary.get(term)
                 if column is not None:
                     targets.setdefault(column, entry.target)
-        columns = tuple((column, target, float(idf[column])) for column, target in targets.items())
+        columns = tuple(
+            (column, float(idf[column]), TermOrigin(via, source, target)) for column, target in targets.items()
+        )
+        memo = self._lexicon_hits
+        if len(memo) >= self.max_typo_cache:  # bounded, as the word caches
+            memo.clear()
         # Summed in the same order as the request-dependent sums of _lexicon_weights.
-        found = self._lexicon_hits[cache_key] = (source_mass, columns, sum(c[2] for c in columns))
+        found = memo[lexicon, key, source] = (source_mass, columns, sum(c[1] for c in columns))
         return found
 
     # ------------------------------------------------------------------ requests
