@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
-from operator import attrgetter
-from typing import Any
+from operator import attrgetter, is_not, not_
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,6 +77,32 @@ _LexiconHit = tuple[float, tuple[tuple[int, float, TermOrigin], ...], float]
 _NOT_CACHED = object()
 #: Tells a word not read yet from one read as None (see QueryAnalyzer._read_missed).
 _UNREAD = object()
+
+
+class _OwnWeights(dict[int, float]):
+    """The weight of a word said ``count`` times, ``1 + log(count)``, by count (computed once)."""
+
+    def __missing__(self, count: int) -> float:
+        weight = 0.0 + 1.0 + math.log(count)  # as added to an empty weight
+        if count <= 1_000:  # a request's counts; bounded all the same
+            self[count] = weight
+        return weight
+
+
+_OWN_WEIGHTS = _OwnWeights()
+
+
+def _idf_mass(weights: dict[int, float], idf: np.ndarray) -> Any:
+    """``sum(w * idf[c] for c, w in weights.items())`` as numpy computes it term by term, at C
+    speed: with float32 idf, each Python-float weight is rounded to float32 (NEP 50), multiplied
+    and added in float32, left to right (``np.add.accumulate``, unlike ``sum``, is sequential).
+    A numpy scalar, or 0 without weights, as ``sum`` returns."""
+    if not weights:
+        return 0
+    n = len(weights)
+    columns = np.fromiter(weights.keys(), dtype=np.intp, count=n)
+    values = np.fromiter(weights.values(), dtype=idf.dtype, count=n)
+    return np.add.accumulate(values * idf[columns])[-1]
 
 
 @dataclass(slots=True)
@@ -222,20 +249,26 @@ class QueryAnalyzer:
         """
         vocabulary = self.index_.vocabulary_
         own = query.own_counts
-        first: dict[str, Token] | None = None
-        for term, n in Counter(map(_TERM, tokens)).items():
-            column = vocabulary.get(term)
-            if column is not None:
+        counted = Counter(map(_TERM, tokens))
+        columns = list(map(vocabulary.get, counted))
+        known = list(map(is_not, columns, repeat(None)))
+        # (column, count) of the terms in the vocabulary, in the terms' order.
+        pairs = cast("Iterator[tuple[int, int]]", compress(zip(columns, counted.values(), strict=True), known))
+        if not own:
+            own.update(pairs)  # each term its own column: at C speed
+        else:
+            for column, n in pairs:
                 own[column] = own.get(column, 0) + n
-                continue
-            if first is None:
-                # The request's first token per term (not the shared analyser's state, which
-                # another thread may reset meanwhile); built at C speed, later tokens first.
-                first = dict(zip(map(_TERM, reversed(tokens)), reversed(tokens), strict=True))
+        if all(known):
+            return
+        # The request's first token per term (not the shared analyser's state, which another
+        # thread may reset meanwhile); built at C speed, later tokens first.
+        first = dict(zip(map(_TERM, reversed(tokens)), reversed(tokens), strict=True))
+        for term, n in compress(counted.items(), map(not_, known)):
             token = first[term]
-            column = self._closest_column(token.surface, token.display)
-            if column is not None:
-                query.add(column, self.typo_weight * n, TermOrigin("typo", token.display))
+            typo_column = self._closest_column(token.surface, token.display)
+            if typo_column is not None:
+                query.add(typo_column, self.typo_weight * n, TermOrigin("typo", token.display))
 
     def _add_cognates(self, query: AnalysedQuery, words: Counter[str], language: str) -> None:
         """Foreign words the glossary missed, read as French words ("irrigation", "festival").
@@ -462,8 +495,13 @@ class QueryAnalyzer:
         else:
             tokens = get_analyzer("fr").tokens(text)
             self._add_own_french(query, tokens)
-        for column, count in query.own_counts.items():
-            query.weights[column] = query.weights.get(column, 0.0) + 1.0 + math.log(count)
+        own, query_weights = query.own_counts, query.weights
+        if query_weights.keys().isdisjoint(own.keys()):
+            # The usual case (no typo landed on a word of the request): at C speed.
+            query_weights.update(zip(own.keys(), map(_OWN_WEIGHTS.__getitem__, own.values()), strict=True))
+        else:
+            for column, count in own.items():
+                query_weights[column] = query_weights.get(column, 0.0) + 1.0 + math.log(count)
         terms = list(map(_TERM, tokens))
         if self.acronyms is not None:
             # An acronym no profile writes ("APL") stands for its expansion in full, outside the
@@ -486,10 +524,12 @@ class QueryAnalyzer:
                 # Counted in idf mass, i.e. in the most each term can add to a score: together,
                 # expansions never outweigh a share of the request's own words.
                 idf = self.index_.idf_
-                budget = self.max_expansion_share * sum(w * idf[c] for c, w in query.weights.items())
-                scale = min(1.0, budget / sum(w * idf[c] for c, w in weights.items()))
-                for column, weight in weights.items():
-                    query.add(column, weight * scale, origins[column])
+                budget = self.max_expansion_share * _idf_mass(query_weights, idf)
+                scale = min(1.0, budget / _idf_mass(weights, idf))
+                query_origins = query.origins
+                for column, weight in weights.items():  # query.add, inlined
+                    query_weights[column] = query_weights.get(column, 0.0) + weight * scale
+                    query_origins.setdefault(column, origins[column])
         return query
 
     def vectorize(self, queries: list[AnalysedQuery]) -> sp.csr_matrix:
