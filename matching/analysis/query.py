@@ -118,8 +118,9 @@ class AnalysedQuery:
     def evidence_terms(self) -> int:
         """Distinct terms the request says itself (its words, translated or corrected), not
         counting thesaurus expansions: how much it tells about what it is about."""
-        origins = self.origins
-        return sum(1 for c in self.weights if c not in origins or origins[c].via not in _EXPANSIONS)
+        # All terms less the expansions: a loop over the origins, fewer than the terms.
+        weights = self.weights
+        return len(weights) - sum(1 for c, o in self.origins.items() if o.via in _EXPANSIONS and c in weights)
 
     def add(self, column: int, weight: float, origin: TermOrigin) -> None:
         """Add an expansion weight; the first origin recorded for a column is kept."""
