@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress
 from pathlib import Path
 from typing import NamedTuple
 
@@ -145,7 +144,7 @@ class PhraseLexicon:
         if not starting:
             return hits
         n, free = len(terms), 0
-        for i in compress(range(n), map(starting.__contains__, terms)):
+        for i in [i for i, t in enumerate(terms) if t in starting]:
             if i < free:
                 continue
             for length in lengths_by_first[terms[i]]:
