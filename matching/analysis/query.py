@@ -223,6 +223,14 @@ class QueryAnalyzer:
         self._lexicon_hits: dict[tuple[PhraseLexicon, tuple[str, ...], str], _LexiconHit] = {}
         return self
 
+    def __setstate__(self, state: dict) -> None:
+        # A fitted analyser pickled before the hit caches existed (format 9 of today) gets them
+        # empty: they fill as requests come.
+        if "index_" in state:
+            state.setdefault("_glossary_hits", {})
+            state.setdefault("_lexicon_hits", {})
+        self.__dict__.update(state)
+
     def warm_up(self, detection: bool = True) -> None:
         """Load word frequencies, and the language model unless ``detection`` is False, now
         (before forking batch workers, so that they share them)."""
@@ -256,7 +264,7 @@ class QueryAnalyzer:
         # (column, count) of the terms in the vocabulary, in the terms' order.
         pairs = cast("Iterator[tuple[int, int]]", compress(zip(columns, counted.values(), strict=True), known))
         if not own:
-            own.update(pairs)  # each term its own column: at C speed
+            own.update(pairs)  # at C speed: the vocabulary gives each term its own column
         else:
             for column, n in pairs:
                 own[column] = own.get(column, 0) + n
