@@ -18,6 +18,7 @@ import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,13 +37,20 @@ class Entry:
     target_terms: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class LexiconHit:
-    """Terms ``start:end`` of a request match the entries ``entries`` (one per sense or target)."""
+class LexiconHit(NamedTuple):
+    """Terms ``start:end`` of a request, ``terms``, match the entries ``entries`` (one per sense
+    or target).
+
+    A named tuple, built with ``tuple.__new__`` several times per request: a quarter of a frozen
+    dataclass's cost (bench/README.md)."""
 
     start: int
     end: int
     entries: tuple[Entry, ...]
+    terms: tuple[str, ...]
+
+
+_new_hit = tuple.__new__
 
 
 class PhraseLexicon:
@@ -141,9 +149,10 @@ class PhraseLexicon:
                 continue
             for length in lengths_by_first[terms[i]]:
                 if i + length <= n:
-                    found = table.get(tuple(terms[i : i + length]))
+                    key = tuple(terms[i : i + length])
+                    found = table.get(key)
                     if found:
-                        hits.append(LexiconHit(i, i + length, found))
+                        hits.append(_new_hit(LexiconHit, (i, i + length, found, key)))
                         free = i + length
                         break
         return hits

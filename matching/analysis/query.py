@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import chain, compress
-from operator import attrgetter
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_not, not_
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,7 +29,7 @@ import scipy.sparse as sp
 from matching.analysis.arabic import is_arabic_word
 from matching.analysis.language import CROSS_LINGUAL, DetectedLanguage, detect_language
 from matching.analysis.language import warm_up as warm_up_detector
-from matching.analysis.lexicon import PhraseLexicon
+from matching.analysis.lexicon import Entry, PhraseLexicon
 from matching.analysis.text import Token, get_analyzer
 from matching.analysis.typos import TypoCorrector, _french_frequencies
 from matching.index.profiles import ProfileIndex
@@ -66,6 +68,42 @@ _NOT_AN_ACRONYM = Token("", "", "\x00")
 #: Origins that add terms the request did not say (they tell nothing more of what it is about).
 _EXPANSIONS = frozenset({"thesaurus", "abbreviation"})
 
+#: A glossary hit's share of a word (one over its senses), its French rendering, and its
+#: columns in the vocabulary with their origins (one per target term: a column may repeat).
+_GlossaryHit = tuple[float, tuple[Token, ...], tuple[tuple[int, TermOrigin], ...]]
+#: A thesaurus or acronym hit's idf mass, its targets (column, idf, origin) and their idf mass.
+_LexiconHit = tuple[float, tuple[tuple[int, float, TermOrigin], ...], float]
+#: Tells a hit not cached yet from one cached as None.
+_NOT_CACHED = object()
+#: Tells a word not read yet from one read as None (see QueryAnalyzer._read_missed).
+_UNREAD = object()
+
+
+class _OwnWeights(dict[int, float]):
+    """The weight of a word said ``count`` times, ``1 + log(count)``, by count (computed once)."""
+
+    def __missing__(self, count: int) -> float:
+        weight = 0.0 + 1.0 + math.log(count)  # as added to an empty weight
+        if count <= 1_000:  # a request's counts; bounded all the same
+            self[count] = weight
+        return weight
+
+
+_OWN_WEIGHTS = _OwnWeights()
+
+
+def _idf_mass(weights: dict[int, float], idf: np.ndarray) -> Any:
+    """``sum(w * idf[c] for c, w in weights.items())`` as numpy computes it term by term, at C
+    speed: with float32 idf, each Python-float weight is rounded to float32 (NEP 50), multiplied
+    and added in float32, left to right (``np.add.accumulate``, unlike ``sum``, is sequential).
+    A numpy scalar, or 0 without weights, as ``sum`` returns."""
+    if not weights:
+        return 0
+    n = len(weights)
+    columns = np.fromiter(weights.keys(), dtype=np.intp, count=n)
+    values = np.fromiter(weights.values(), dtype=idf.dtype, count=n)
+    return np.add.accumulate(values * idf[columns])[-1]
+
 
 @dataclass(slots=True)
 class AnalysedQuery:
@@ -80,8 +118,9 @@ class AnalysedQuery:
     def evidence_terms(self) -> int:
         """Distinct terms the request says itself (its words, translated or corrected), not
         counting thesaurus expansions: how much it tells about what it is about."""
-        origins = self.origins
-        return sum(1 for c in self.weights if c not in origins or origins[c].via not in _EXPANSIONS)
+        # All terms less the expansions: a loop over the origins, fewer than the terms.
+        weights = self.weights
+        return len(weights) - sum(1 for c, o in self.origins.items() if o.via in _EXPANSIONS and c in weights)
 
     def add(self, column: int, weight: float, origin: TermOrigin) -> None:
         """Add an expansion weight; the first origin recorded for a column is kept."""
@@ -178,7 +217,19 @@ class QueryAnalyzer:
         ).fit(index)
         # Foreign words the glossary missed: their French reading (None for an Arabic word).
         self._readings: dict[str, tuple[Token, ...] | None] = {}
+        # What a lexicon hit adds, as far as it does not depend on the rest of the request (it
+        # depends on the vocabulary and idf, hence emptied here): see _glossary_hit and _lexicon_hit.
+        self._glossary_hits: dict[tuple[PhraseLexicon, tuple[str, ...], str], _GlossaryHit | None] = {}
+        self._lexicon_hits: dict[tuple[PhraseLexicon, tuple[str, ...], str], _LexiconHit] = {}
         return self
+
+    def __setstate__(self, state: dict) -> None:
+        # A fitted analyser pickled before the hit caches existed (format 9 of today) gets them
+        # empty: they fill as requests come.
+        if "index_" in state:
+            state.setdefault("_glossary_hits", {})
+            state.setdefault("_lexicon_hits", {})
+        self.__dict__.update(state)
 
     def warm_up(self, detection: bool = True) -> None:
         """Load word frequencies, and the language model unless ``detection`` is False, now
@@ -207,20 +258,26 @@ class QueryAnalyzer:
         """
         vocabulary = self.index_.vocabulary_
         own = query.own_counts
-        first: dict[str, Token] | None = None
-        for term, n in Counter(map(_TERM, tokens)).items():
-            column = vocabulary.get(term)
-            if column is not None:
+        counted = Counter(map(_TERM, tokens))
+        columns = list(map(vocabulary.get, counted))
+        known = list(map(is_not, columns, repeat(None)))
+        # (column, count) of the terms in the vocabulary, in the terms' order.
+        pairs = cast("Iterator[tuple[int, int]]", compress(zip(columns, counted.values(), strict=True), known))
+        if not own:
+            own.update(pairs)  # at C speed: the vocabulary gives each term its own column
+        else:
+            for column, n in pairs:
                 own[column] = own.get(column, 0) + n
-                continue
-            if first is None:
-                # The request's first token per term (not the shared analyser's state, which
-                # another thread may reset meanwhile); built at C speed, later tokens first.
-                first = dict(zip(map(_TERM, reversed(tokens)), reversed(tokens), strict=True))
+        if all(known):
+            return
+        # The request's first token per term (not the shared analyser's state, which another
+        # thread may reset meanwhile); built at C speed, later tokens first.
+        first = dict(zip(map(_TERM, reversed(tokens)), reversed(tokens), strict=True))
+        for term, n in compress(counted.items(), map(not_, known)):
             token = first[term]
-            column = self._closest_column(token.surface, token.display)
-            if column is not None:
-                query.add(column, self.typo_weight * n, TermOrigin("typo", token.display))
+            typo_column = self._closest_column(token.surface, token.display)
+            if typo_column is not None:
+                query.add(typo_column, self.typo_weight * n, TermOrigin("typo", token.display))
 
     def _add_cognates(self, query: AnalysedQuery, words: Counter[str], language: str) -> None:
         """Foreign words the glossary missed, read as French words ("irrigation", "festival").
@@ -245,62 +302,96 @@ class QueryAnalyzer:
         as French cognates ("irrigation", "festival"), with a lower weight.
         """
         tokens = get_analyzer(glossary.source_language).tokens(text)
-        vocabulary = self.index_.vocabulary_
+        terms = list(map(_TERM, tokens))
+        words = list(map(_DISPLAY, tokens))
+        # Each word's French reading, for the words the glossary misses (see _read_missed), looked
+        # up at once at C speed; _UNREAD for a word not read yet.
+        readings: list[Any] = list(map(self._readings.get, words, repeat(_UNREAD)))
+        origins = query.origins
         rendering: list[Token] = []
         counts: dict[int, float] = {}
-        missed: Counter[str] = Counter()
+        missed: list[str] = []  # the words that may be cognates, as written, in order
         i = 0
-        for hit in chain(glossary.find(list(map(_TERM, tokens))), (None,)):
+        for hit in chain(glossary.find(terms), (None,)):
             # The words before the hit (or the end), which the glossary missed, in one go.
             end = len(tokens) if hit is None else hit.start
             if end > i:
-                self._add_missed(list(map(_DISPLAY, tokens[i:end])), missed, rendering)
+                found: list[tuple[Token, ...] | None] = readings[i:end]
+                if _UNREAD in found:
+                    found = self._read_missed(words[i:end])
+                # Words read as nothing (French stop words) are left out: they add no cognate either.
+                missed.extend(compress(words[i:end], found))
+                rendering.extend(chain.from_iterable(filter(None, found)))
             if hit is None:
                 break
             i = hit.end
-            source = " ".join(t.display for t in tokens[hit.start : hit.end])
-            if not any(term in vocabulary for entry in hit.entries for term in entry.target_terms):
+            source = " ".join(words[hit.start : hit.end])
+            hit_found = self._glossary_hit(glossary, hit.terms, source, hit.entries)
+            if hit_found is None:
                 # The glossary's French is in no profile: the words may still be cognates of
                 # words that are ("nationality" for "nationalité" where the glossary says "citoyenneté").
-                for token in tokens[hit.start : hit.end]:
-                    missed[token.display] += 1
-                    rendering.extend(get_analyzer("fr").word(token.display))
+                missed.extend(words[hit.start : hit.end])
+                rendering.extend(chain.from_iterable(map(get_analyzer("fr").word, words[hit.start : hit.end])))
                 continue
-            share = 1.0 / len(hit.entries)  # an ambiguous term's senses share one word's weight
-            for entry in hit.entries:
-                for term in entry.target_terms:
-                    rendering.append(Token(source, source, term))
-                    column = vocabulary.get(term)
-                    if column is not None:
-                        counts[column] = counts.get(column, 0.0) + share
-                        query.origins.setdefault(column, TermOrigin("glossary", source, entry.target))
-        self._add_cognates(query, missed, glossary.source_language)
+            share, hit_rendering, hit_columns = hit_found
+            rendering.extend(hit_rendering)
+            for column, origin in hit_columns:
+                counts[column] = counts.get(column, 0.0) + share
+                origins.setdefault(column, origin)
+        # Counted once, in order of first occurrence, as the cognates are added.
+        self._add_cognates(query, Counter(missed), glossary.source_language)
         for column, n in counts.items():
             tf = 1.0 + math.log(n) if n > 1 else n
             query.add(column, self.glossary_weight * tf, query.origins[column])
         return rendering
 
-    def _add_missed(self, words: list[str], missed: Counter[str], rendering: list[Token]) -> None:
-        """Count foreign ``words`` (as written) that the glossary missed into ``missed`` and add
-        their French reading to ``rendering``, in order.
+    def _glossary_hit(
+        self, glossary: PhraseLexicon, key: tuple[str, ...], source: str, entries: tuple[Entry, ...]
+    ) -> _GlossaryHit | None:
+        """What the glossary hit ``key`` (its entries ``entries``), written ``source`` in the
+        request, adds to the request: None when none of its French terms is in the vocabulary.
+
+        Cached by hit and words as written, since requests repeat them: each later hit costs a
+        dictionary look-up, where it built its tokens and origins term by term. The cached
+        objects are immutable and all hold the same ``source``, as one request's would.
+        """
+        memo = self._glossary_hits
+        found = memo.get(cache_key := (glossary, key, source), _NOT_CACHED)
+        if found is not _NOT_CACHED:
+            return found  # type: ignore[return-value]
+        vocabulary = self.index_.vocabulary_
+        if not any(term in vocabulary for entry in entries for term in entry.target_terms):
+            found = None
+        else:
+            rendering: list[Token] = []
+            columns: list[tuple[int, TermOrigin]] = []
+            for entry in entries:
+                for term in entry.target_terms:
+                    rendering.append(Token(source, source, term))
+                    column = vocabulary.get(term)
+                    if column is not None:
+                        columns.append((column, TermOrigin("glossary", source, entry.target)))
+            # An ambiguous term's senses share one word's weight.
+            found = (1.0 / len(entries), tuple(rendering), tuple(columns))
+        if len(memo) >= self.max_typo_cache:  # bounded, as the word caches
+            memo.clear()
+        memo[cache_key] = found
+        return found
+
+    def _read_missed(self, words: list[str]) -> list[tuple[Token, ...] | None]:
+        """The French reading of each foreign word (as written) that the glossary missed, cached:
+        its French tokens (none for a French stop word), or None for an Arabic word.
 
         Only Latin-script words can be French cognates: an Arabic word missed by the glossary,
-        transliterated, would be "corrected" into a random French word. Each distinct word's
-        reading is cached, so a warm request's words are looked up at C speed.
+        transliterated, would be "corrected" into a random French word.
         """
         readings = self._readings
-        try:
-            found = list(map(readings.__getitem__, words))
-        except KeyError:
-            if len(readings) >= self.max_typo_cache:  # bounded, as the other word caches
-                readings.clear()
-            french = get_analyzer("fr")
-            for word in set(words).difference(readings):
-                readings[word] = None if is_arabic_word(word) else french.word(word)
-            found = list(map(readings.__getitem__, words))
-        # Words read as nothing (French stop words) are left out: they add no cognate either.
-        missed.update(compress(words, found))
-        rendering.extend(chain.from_iterable(filter(None, found)))
+        if len(readings) >= self.max_typo_cache:  # bounded, as the other word caches
+            readings.clear()
+        french = get_analyzer("fr")
+        for word in set(words).difference(readings):
+            readings[word] = None if is_arabic_word(word) else french.word(word)
+        return list(map(readings.__getitem__, words))
 
     def _lexicon_weights(
         self,
@@ -321,25 +412,59 @@ class QueryAnalyzer:
         """
         weights: dict[int, float] = {}
         origins: dict[int, TermOrigin] = {}
-        vocabulary, own, idf = self.index_.vocabulary_, query.own_counts, self.index_.idf_
-        unseen = float(self.index_.unseen_idf_)
+        own = query.own_counts
+        memo = self._lexicon_hits
         for hit in lexicon.find(terms):
-            words = tokens[hit.start : hit.end]
-            source = " ".join(t.display for t in words)
-            source_mass = sum(float(idf[c]) if (c := vocabulary.get(t.term)) is not None else unseen for t in words)
-            targets: dict[int, str] = {}
-            for entry in hit.entries:
-                for term in entry.target_terms:
-                    column = vocabulary.get(term)
-                    if column is not None and column not in own:
-                        targets.setdefault(column, entry.target)
-            if not targets:
+            source = " ".join(map(_DISPLAY, tokens[hit.start : hit.end]))
+            found = memo.get((lexicon, hit.terms, source))
+            # A one-word hit's source is its word as the request holds it (join returns it): its
+            # origins must hold that very string, as the request's other origins may (a typo's, a
+            # glossary's); equal words from another request are rebuilt (pickles, which share
+            # strings by identity, then come out byte for byte as without the cache).
+            if found is None or (hit.end - hit.start == 1 and found[1] and found[1][0][2].words is not source):
+                found = self._lexicon_hit(lexicon, hit.terms, hit.entries, source, via)
+            source_mass, targets, targets_mass = found
+            # Targets the request says itself are left out (they count fully already).
+            kept = [target for target in targets if target[0] not in own]
+            if not kept:
                 continue
-            share = weight * source_mass / sum(float(idf[c]) for c in targets)
-            for column, target in targets.items():
+            if len(kept) < len(targets):
+                targets_mass = sum(column_idf for _, column_idf, _ in kept)
+            share = weight * source_mass / targets_mass
+            for column, _, origin in kept:
                 weights[column] = weights.get(column, 0.0) + share
-                origins.setdefault(column, TermOrigin(via, source, target))
+                if column not in origins:
+                    origins[column] = origin
         return weights, origins
+
+    def _lexicon_hit(
+        self, lexicon: PhraseLexicon, key: tuple[str, ...], entries: tuple[Entry, ...], source: str, via: str
+    ) -> _LexiconHit:
+        """For a hit of the terms ``key`` (its entries ``entries``, written ``source`` in the
+        request) in ``lexicon``: its words' idf mass, its targets in the vocabulary (column, idf
+        and origin; each column once, with the first target that has it) and their idf mass.
+
+        Cached by hit and words as written: none of it depends on the rest of the request. The
+        origins are immutable and all hold the same ``source``, as one request's would.
+        """
+        vocabulary, idf = self.index_.vocabulary_, self.index_.idf_
+        unseen = float(self.index_.unseen_idf_)
+        source_mass = sum(float(idf[c]) if (c := vocabulary.get(term)) is not None else unseen for term in key)
+        targets: dict[int, str] = {}
+        for entry in entries:
+            for term in entry.target_terms:
+                column = vocabulary.get(term)
+                if column is not None:
+                    targets.setdefault(column, entry.target)
+        columns = tuple(
+            (column, float(idf[column]), TermOrigin(via, source, target)) for column, target in targets.items()
+        )
+        memo = self._lexicon_hits
+        if len(memo) >= self.max_typo_cache:  # bounded, as the word caches
+            memo.clear()
+        # Summed in the same order as the request-dependent sums of _lexicon_weights.
+        found = memo[lexicon, key, source] = (source_mass, columns, sum(c[1] for c in columns))
+        return found
 
     # ------------------------------------------------------------------ requests
     def _detect(self, text: str) -> DetectedLanguage:
@@ -379,8 +504,13 @@ class QueryAnalyzer:
         else:
             tokens = get_analyzer("fr").tokens(text)
             self._add_own_french(query, tokens)
-        for column, count in query.own_counts.items():
-            query.weights[column] = query.weights.get(column, 0.0) + 1.0 + math.log(count)
+        own, query_weights = query.own_counts, query.weights
+        if query_weights.keys().isdisjoint(own.keys()):
+            # The usual case (no typo landed on a word of the request): at C speed.
+            query_weights.update(zip(own.keys(), map(_OWN_WEIGHTS.__getitem__, own.values()), strict=True))
+        else:
+            for column, count in own.items():
+                query_weights[column] = query_weights.get(column, 0.0) + 1.0 + math.log(count)
         terms = list(map(_TERM, tokens))
         if self.acronyms is not None:
             # An acronym no profile writes ("APL") stands for its expansion in full, outside the
@@ -403,10 +533,12 @@ class QueryAnalyzer:
                 # Counted in idf mass, i.e. in the most each term can add to a score: together,
                 # expansions never outweigh a share of the request's own words.
                 idf = self.index_.idf_
-                budget = self.max_expansion_share * sum(w * idf[c] for c, w in query.weights.items())
-                scale = min(1.0, budget / sum(w * idf[c] for c, w in weights.items()))
-                for column, weight in weights.items():
-                    query.add(column, weight * scale, origins[column])
+                budget = self.max_expansion_share * _idf_mass(query_weights, idf)
+                scale = min(1.0, budget / _idf_mass(weights, idf))
+                query_origins = query.origins
+                for column, weight in weights.items():  # query.add, inlined
+                    query_weights[column] = query_weights.get(column, 0.0) + weight * scale
+                    query_origins.setdefault(column, origins[column])
         return query
 
     def vectorize(self, queries: list[AnalysedQuery]) -> sp.csr_matrix:

@@ -217,6 +217,9 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
         self._stop = _stop_words(language)
         self._cache: dict[str, tuple[Token, ...]] = {}
+        # Whitespace-separated pieces of normalised text and their tokens (see :meth:`tokens`),
+        # bounded as the word cache.
+        self._pieces: dict[str, tuple[Token, ...]] = {}
 
     # ------------------------------------------------------------------ words
     def _analyse_word(self, word: str) -> tuple[Token, ...]:
@@ -275,15 +278,27 @@ class Analyzer:
         text = unicodedata.normalize("NFKC", text)
         return _WORD.findall(_ELISION.sub(" ", text))
 
+    def _remember_piece(self, piece: str) -> tuple[Token, ...]:
+        """Analyse a whitespace-separated piece of normalised text not in the piece cache (its
+        words, elisions removed, through the word cache) and cache it; emptied when full."""
+        if len(self._pieces) >= self.max_cache_words:
+            self._pieces.clear()
+        hit = self._pieces[piece] = tuple(chain.from_iterable(map(self.word, _WORD.findall(_ELISION.sub(" ", piece)))))
+        return hit
+
     def tokens(self, text: str) -> list[Token]:
-        """Analyse ``text`` into tokens, keeping their order."""
-        words = self.words(text)
-        cache = self._cache
+        """Analyse ``text`` into tokens, keeping their order (the tokens of :meth:`words`)."""
+        # Neither elisions nor words span white space (see :func:`split_texts`), so the text's
+        # tokens are those of its whitespace-separated pieces, in order. Each distinct piece
+        # ("l'eau,") is cached with its tokens: a warm text is split and looked up at C speed,
+        # without the two regular expressions. NFKC leaves ASCII text as it is.
+        pieces = (text if text.isascii() else unicodedata.normalize("NFKC", text)).split()
+        cache = self._pieces
         try:
-            # Warm, every word is cached: the look-ups and the concatenation then run at C speed.
-            analysed = list(map(cache.__getitem__, words))
+            analysed = list(map(cache.__getitem__, pieces))
         except KeyError:
-            analysed = [cache[w] if w in cache else self._remember(w) for w in words]
+            # get, not `in` then [...]: another thread may empty the cache in between.
+            analysed = [hit if (hit := cache.get(p)) is not None else self._remember_piece(p) for p in pieces]
         return list(chain.from_iterable(analysed))
 
     def terms_of_texts(self, texts: Sequence[str]) -> tuple[list[tuple[str, ...]], list[int]]:
@@ -311,6 +326,7 @@ class Analyzer:
         return state
 
     def __setstate__(self, state: dict) -> None:
+        state.setdefault("_pieces", {})  # pickled before the piece cache existed
         self.__dict__.update(state)
         algorithm = SUPPORTED_STEMMERS.get(self.language)
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None

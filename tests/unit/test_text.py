@@ -1,4 +1,5 @@
 from collections import Counter
+from itertools import chain
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -118,3 +119,23 @@ def test_transliterate_is_unidecode(text):
     from matching.analysis.text import transliterate
 
     assert transliterate(text) == unidecode(text)
+
+
+def _tokens_word_by_word(analyzer: Analyzer, text: str):
+    return list(chain.from_iterable(analyzer.word(w) for w in Analyzer.words(text)))
+
+
+@given(st.text(alphabet="ablcdjqusmnt'’ʼ‘`´ _-3\x00\u064bé\u0301ÉLQDx\n\u00a0\u00a8\ufb01\uff21\u2002", max_size=60))
+def test_tokens_piece_by_piece_are_the_tokens_word_by_word(text):
+    """Analyzer.tokens caches whitespace-separated pieces; what NFKC turns into white space
+    (U+00A0, U+00A8, U+2002) or letters (ligature, full width) must not change its tokens."""
+    analyzer = Analyzer()
+    first = analyzer.tokens(text)  # cold, then warm
+    assert first == analyzer.tokens(text) == _tokens_word_by_word(analyzer, text)
+
+
+def test_tokens_piece_by_piece_after_the_caches_are_emptied():
+    analyzer = Analyzer("ar")
+    analyzer.max_cache_words = 3
+    texts = ["L'eau d’assainissement qu'elle jusqu'au PLU", "مُدَرَّب l'eau", "Île-de-France ´x l´eau ﬁn"] * 3
+    assert [analyzer.tokens(t) for t in texts] == [_tokens_word_by_word(Analyzer("ar"), t) for t in texts]

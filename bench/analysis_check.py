@@ -1,0 +1,63 @@
+"""Request analysis on the synthetic requests: its speed, and a fingerprint of what it gives.
+
+Builds the matcher of the 10,000 synthetic profiles, analyses 4,096 synthetic requests (their
+language declared; run once first, so that the word caches are warm), then prints the time per
+request (per 128-request chunk, the best of 5 runs, summed: noisy on a shared machine, compare
+alternating runs) and a SHA-1 of the analysed queries of those requests and of the bundled dev
+requests (detected, then declared): language, weights, origins and own counts, in their order,
+pickled. A change meant to leave analysis alone must leave the fingerprint alone::
+
+    .venv/bin/python bench/analysis_check.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+
+from synth import synth_profiles, synth_requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's code, whichever the venv installed
+
+from matching.data.loading import iter_request_blocks  # noqa: E402
+from matching.engine import build_matcher_from_file  # noqa: E402
+
+
+def main() -> None:
+    matcher = build_matcher_from_file(synth_profiles(10_000))
+    blocks = iter_request_blocks(synth_requests(20_000), 1024)
+    requests = [r for block in itertools.islice(blocks, 4) for r in block]
+    with open(ROOT / "data" / "requests.jsonl", encoding="utf-8") as fh:
+        dev = [json.loads(line) for line in fh]
+    analyzer = matcher.query_analyzer
+    analyzer.warm_up(True)
+
+    def run(items: list[dict], declared: bool = True) -> list:
+        return [analyzer.analyse(r["text"], r.get("language") if declared else None) for r in items]
+
+    run(requests)
+    total = 0.0
+    for start in range(0, len(requests), 128):
+        chunk = requests[start : start + 128]
+        best = float("inf")
+        for _ in range(5):
+            started = time.perf_counter()
+            run(chunk)
+            best = min(best, time.perf_counter() - started)
+        total += best
+    print(f"analyse warm (sum of per-chunk minima): {total / len(requests) * 1000:.4f} ms/request")
+    digest = hashlib.sha1()
+    for q in run(requests) + run(dev, False) + run(dev):
+        state = (q.language, list(q.weights.items()), list(q.origins.items()), list(q.own_counts.items()))
+        digest.update(pickle.dumps(state))
+    print("fingerprint", digest.hexdigest())
+
+
+if __name__ == "__main__":
+    main()
