@@ -38,10 +38,8 @@ def _text(record: dict, field: str, required: bool, problems: list[str]) -> str:
         else:
             problems.append(f"{field}\x1fexpected text, got {type(value).__name__}")
             return ""
-    if value.isprintable():  # most fields: no control character, no surrogate (both unprintable)
-        value = value.strip()
-    else:
-        value = _CONTROL.sub(" ", value).strip()
+    # Most fields are printable, which rules out control characters and surrogates alike.
+    value = value.strip() if value.isprintable() else _CONTROL.sub(" ", value).strip()
     if not value.isprintable() and _SURROGATE.search(value):  # e.g. "\\ud800" in JSON: not encodable, never storable
         if field == "id":
             problems.append(f"{field}\x1fcontains an unpaired surrogate (invalid Unicode)")
