@@ -9,8 +9,9 @@ from matching.index.sparse import row_entries, row_slices, row_sums
 
 @pytest.fixture(scope="module")
 def matrix() -> sp.csr_matrix:
-    m = sp.random(300, 50, density=0.2, format="csr", dtype=np.float32, random_state=np.random.default_rng(3))
+    m = sp.random(300, 50, density=0.2, format="lil", dtype=np.float32, random_state=np.random.default_rng(3))
     m[7] = 0  # an empty row
+    m = m.tocsr()
     m.eliminate_zeros()
     return m
 
