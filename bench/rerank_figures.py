@@ -45,6 +45,7 @@ def main() -> None:
     from matching.engine import build_matcher_from_file
     from matching.index.sparse import dense_rows, row_slices, row_sums
     from matching.retrieval import reranking
+    from matching.retrieval.evidence import in_small_groups
     from matching.retrieval.filters import MatchFilters
 
     matcher = build_matcher_from_file(args.profiles)
@@ -85,15 +86,7 @@ def main() -> None:
     keys = owner[hit][expanded] * (len(index.expansion_phrases_) + 1) + codes[expanded]
 
     def by_stable_sort() -> np.ndarray:  # lone_expansions' grouping
-        order = np.argsort(keys, kind="stable")
-        ordered = keys.take(order)
-        edges = np.empty(len(keys) + 1, dtype=bool)
-        edges[0] = edges[-1] = True
-        np.not_equal(ordered[1:], ordered[:-1], out=edges[1:-1])
-        counts = np.diff(np.flatnonzero(edges))
-        lone = np.zeros(len(keys), dtype=bool)
-        lone[order] = np.repeat(counts < 2, counts)
-        return lone
+        return in_small_groups(keys, 2)
 
     def by_unique() -> np.ndarray:
         _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)

@@ -6,7 +6,7 @@ import numpy as np
 
 from matching.index.profiles import ProfileIndex
 
-__all__ = ["lone_expansions"]
+__all__ = ["in_small_groups", "lone_expansions"]
 
 
 def lone_expansions(
@@ -35,11 +35,22 @@ def lone_expansions(
     # Entries of one (pair, phrase) together. Callers pass pairs in ascending order, so the keys
     # come in short unsorted runs, which a stable sort (timsort) merges: the grouping takes about
     # a third of np.unique's time, which sorts by quicksort (bench/README.md).
+    lone[expanded] = in_small_groups(keys, min_expansion_terms)
+    return lone
+
+
+def in_small_groups(keys: np.ndarray, min_size: int) -> np.ndarray:
+    """Boolean mask over ``keys``: those whose value occurs fewer than ``min_size`` times.
+
+    ``np.unique(keys, return_inverse=True, return_counts=True)`` says the same, by quicksort;
+    a stable sort (timsort) merges the short sorted runs the callers' keys come in faster.
+    """
     order = np.argsort(keys, kind="stable")
     ordered = keys.take(order)
     edges = np.empty(len(keys) + 1, dtype=bool)
     edges[0] = edges[-1] = True
     np.not_equal(ordered[1:], ordered[:-1], out=edges[1:-1])
     counts = np.diff(np.flatnonzero(edges))
-    lone[expanded.take(order)] = np.repeat(counts < min_expansion_terms, counts)
-    return lone
+    small = np.empty(len(keys), dtype=bool)
+    small[order] = np.repeat(counts < min_size, counts)
+    return small

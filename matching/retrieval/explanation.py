@@ -49,11 +49,7 @@ class MatchedTerm(NamedTuple):
 
     def label(self) -> str:
         """Short text for tables: ``assainissement`` or ``décharge ← tas d'ordures``."""
-        # term_label's rule, inlined: a batch asks for every matched term's label.
-        term, via, words = self.term, self.via, self.words
-        if via == "request" or words.lower() == term.lower():
-            return term
-        return f"{term} ← {words}"
+        return term_label(self.term, self.via, self.words)
 
 
 def term_label(term: str, via: str, words: str) -> str:
