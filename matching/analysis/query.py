@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from operator import attrgetter, is_not, not_
@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from matching.analysis.arabic import is_arabic_word
-from matching.analysis.language import CROSS_LINGUAL, DetectedLanguage, detect_language
+from matching.analysis.language import CROSS_LINGUAL, DetectedLanguage, detect_languages
 from matching.analysis.language import warm_up as warm_up_detector
 from matching.analysis.lexicon import Entry, PhraseLexicon
 from matching.analysis.text import Token, get_analyzer
@@ -467,8 +467,8 @@ class QueryAnalyzer:
         return found
 
     # ------------------------------------------------------------------ requests
-    def _detect(self, text: str) -> DetectedLanguage:
-        """The request's language; a short request whose words are mostly French is French.
+    def _detect(self, texts: Sequence[str]) -> list[DetectedLanguage]:
+        """Each request's language; a short request whose words are mostly French is French.
 
         A few words, misspelt or abbreviated ("fusin de comunes", "amende stationement"), fool
         the detector into Spanish or Dutch, and a French query read through the Spanish glossary
@@ -476,7 +476,10 @@ class QueryAnalyzer:
         ``sure_detection``), the request is French when most of its words are real French
         words, words of the profiles or their misspellings.
         """
-        detected = detect_language(text)
+        detected = detect_languages(texts)
+        return [self._french_if_short(text, language) for text, language in zip(texts, detected, strict=True)]
+
+    def _french_if_short(self, text: str, detected: DetectedLanguage) -> DetectedLanguage:
         if detected.code == "fr" or detected.confidence >= self.sure_detection:
             return detected
         words = [t for t in get_analyzer("fr").tokens(text) if len(t.surface) >= 3]
@@ -496,7 +499,23 @@ class QueryAnalyzer:
 
     def analyse(self, text: str, language: str | None = None) -> AnalysedQuery:
         """Analyse one request. ``language`` (ISO 639-1) skips detection when given."""
-        detected = DetectedLanguage(language, 1.0) if language else self._detect(text)
+        return self._analyse(text, DetectedLanguage(language, 1.0) if language else self._detect([text])[0])
+
+    def analyse_many(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[AnalysedQuery]:
+        """Analyse a block of requests; ``languages`` (ISO 639-1 or None, one per text) skip
+        detection where given. The others' languages are detected together (one vectorised
+        scan of the block, see :func:`matching.analysis.language.detect_languages`)."""
+        languages = languages if languages is not None else [None] * len(texts)
+        undeclared = [i for i, language in enumerate(languages) if not language]
+        detected: dict[int, DetectedLanguage] = {}
+        if undeclared:
+            detected = dict(zip(undeclared, self._detect([texts[i] for i in undeclared]), strict=True))
+        return [
+            self._analyse(text, DetectedLanguage(language, 1.0) if language else detected[i])
+            for i, (text, language) in enumerate(zip(texts, languages, strict=True))
+        ]
+
+    def _analyse(self, text: str, detected: DetectedLanguage) -> AnalysedQuery:
         query = AnalysedQuery(detected)
         code = detected.code
         if code in CROSS_LINGUAL and self.glossary and code in self.glossary:

@@ -160,8 +160,7 @@ class Matcher:
         """
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
-        languages = languages if languages is not None else [None] * len(texts)
-        queries = [self.query_analyzer.analyse(t, lang) for t, lang in zip(texts, languages, strict=True)]
+        queries = self.query_analyzer.analyse_many(texts, languages)
         vectors = self.query_analyzer.vectorize(queries)
         evidence = np.array([q.evidence_terms for q in queries])
         rows, scores = self._rank_vectors(vectors, filters or MatchFilters(), top_k, max_per_holder, evidence)
@@ -183,8 +182,7 @@ class Matcher:
         when no term of the request is known to the index. Uses the matcher's own prior, else
         one fitted on its index."""
         prior = self.domain_prior or DomainPrior().fit(self.index)
-        languages = languages if languages is not None else [None] * len(texts)
-        queries = [self.query_analyzer.analyse(t, lang) for t, lang in zip(texts, languages, strict=True)]
+        queries = self.query_analyzer.analyse_many(texts, languages)
         scores = prior.domain_scores(self.query_analyzer.vectorize(queries))
         codes = domain_codes()
         return [

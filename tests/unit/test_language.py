@@ -1,0 +1,80 @@
+"""Language detection: the block scan gives py3langid's own answers."""
+
+import json
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from matching.analysis.language import CANDIDATES, DETECTION_CHARS, SCANNER_DEPTH, _identifier, detect_languages
+from matching.data.resources import data_path
+
+EDGE_CASES = [
+    "",
+    "a",
+    "é",
+    "ab",
+    "   ",
+    "12 345",
+    "MAIRIE DE TUNIS : GESTION DES DÉCHETS",
+    "مرحبا، نطلب دعمكم في إدارة النفايات الصلبة",
+    "Señor Presidente, le escribimos sobre el relleno sanitario",
+    "fusin de comunes",
+    "x" * 500,
+    "\ud800 lone surrogate",
+]
+
+
+def _stock() -> LanguageIdentifier:
+    """py3langid's identifier restricted the package's way (``set_languages``)."""
+    stock = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    stock.set_languages(list(CANDIDATES))
+    return stock
+
+
+def _texts() -> list[str]:
+    with open(data_path("requests.jsonl"), encoding="utf-8") as fh:
+        requests = [json.loads(line)["text"] for line in fh]
+    # Whole openings, and cuts at every length around the scanner's depth.
+    return EDGE_CASES + [t[:DETECTION_CHARS] for t in requests] + [t[:n] for t in requests[:20] for n in range(1, 9)]
+
+
+STOCK = _stock()
+
+
+def test_block_scan_classifies_as_py3langid():
+    texts = _texts()
+    assert _identifier().classify_many(texts) == [STOCK.classify(t) for t in texts]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=60), min_size=1, max_size=8))
+def test_block_scan_classifies_any_text_as_py3langid(texts):
+    assert _identifier().classify_many(texts) == [STOCK.classify(t) for t in texts]
+
+
+def test_detect_languages_reads_each_opening_alone():
+    texts = _texts()
+    assert detect_languages(texts) == [detect_languages([t])[0] for t in texts]
+    assert detect_languages(["", "  ", "123"]) == [detect_languages([""])[0]] * 3
+    assert detect_languages(["", "123"])[0].code == "fr"
+
+
+def test_scanner_state_depends_on_its_last_bytes_only():
+    """Every state of the scanner is reached from the start state in at most SCANNER_DEPTH
+    bytes (breadth-first over the automaton): the block scan relies on it."""
+    identifier = _identifier()
+    next_state = np.asarray(memoryview(identifier.tk_nextmove))
+    row_start = np.asarray(identifier._rowbase)
+    depth = np.full(len(row_start), -1)
+    depth[0] = 0
+    frontier = np.array([0])
+    level = 0
+    while len(frontier):
+        level += 1
+        reached = np.unique(next_state[(row_start[frontier][:, None] + np.arange(256)).ravel()])
+        frontier = reached[depth[reached] < 0]
+        depth[frontier] = level
+    assert (depth >= 0).all()
+    assert depth.max() == SCANNER_DEPTH
