@@ -55,14 +55,37 @@ def row_sums(offsets: np.ndarray, columns: np.ndarray, values: np.ndarray, n_col
     ``offsets``) with a vector of ones, in which each row's sum stays in a register, where
     bincount's goes through memory at every addition: about 4x faster on the entries of 1,600
     candidate rows (bench/README.md). Multiplying by 1.0 is exact, fused with the addition or
-    not, so the sums are those of plain additions in order.
+    not, so the sums are those of plain additions in order. Below :data:`_SCIPY_MIN_SUMMED`
+    entries (one request's candidates), building the sparse matrix costs more than the sums,
+    and bincount itself is used.
     """
+    if len(values) < _SCIPY_MIN_SUMMED:
+        owner = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        small: np.ndarray = np.bincount(owner, values, len(offsets) - 1)
+        return small
     shape = (len(offsets) - 1, n_columns)
     matrix = sp.csr_matrix((values.astype(np.float64, copy=False), columns, offsets), shape=shape)
     sums: np.ndarray = matrix @ np.ones(n_columns)
     return sums
 
 
+#: Entries from which :func:`row_sums` goes through scipy's product: about where the two
+#: take the same time (bench/README.md).
+_SCIPY_MIN_SUMMED = 8192
+
+
 def dense_rows(vectors: sp.csr_matrix, lo: int, hi: int) -> np.ndarray:
-    """Rows ``lo:hi`` of a CSR matrix as a dense array (no sliced copy when all rows are wanted)."""
-    return vectors.toarray() if lo == 0 and hi == vectors.shape[0] else vectors[lo:hi].toarray()
+    """Rows ``lo:hi`` of a CSR matrix as a dense array, as ``vectors[lo:hi].toarray()`` gives them.
+
+    Written into zeros directly: scipy's slicing and conversion cost several times more on
+    the few rows of one request (bench/README.md). A matrix with duplicate entries (which
+    ``toarray`` sums) goes through scipy.
+    """
+    if not vectors.has_canonical_format:
+        return vectors[lo:hi].toarray()
+    indptr = vectors.indptr
+    start, end = int(indptr[lo]), int(indptr[hi])
+    dense = np.zeros((hi - lo, vectors.shape[1]), dtype=vectors.dtype)
+    owner = np.repeat(np.arange(hi - lo), np.diff(indptr[lo : hi + 1]))
+    dense[owner, vectors.indices[start:end]] = vectors.data[start:end]
+    return dense

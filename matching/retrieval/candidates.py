@@ -94,7 +94,9 @@ def without_terms(vectors: sp.csr_matrix, dropped: np.ndarray) -> sp.csr_matrix:
 def kept_entries(vectors: sp.csr_matrix, dropped: np.ndarray) -> np.ndarray:
     """Boolean mask over the stored entries of ``vectors``: those whose column is not
     ``dropped``, and every entry of a row that would otherwise keep none."""
-    row_of = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
     keep = ~dropped[vectors.indices]
+    if vectors.shape[0] == 1:  # one request: no count per row to make
+        return keep if keep.any() else np.ones_like(keep)
+    row_of = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
     kept = np.bincount(row_of, weights=keep, minlength=vectors.shape[0])
     return keep | (kept == 0)[row_of]

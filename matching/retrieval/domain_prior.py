@@ -67,11 +67,12 @@ class DomainPrior:
         A profile's boost is the score of its best-suggested domain.
         """
         scores = self.domain_scores(queries)
-        padded = np.hstack([scores, np.zeros((scores.shape[0], 1), dtype=scores.dtype)])
-        slots = self.slots_[rows]  # (n_queries, k, width)
-        boost = np.take_along_axis(padded, slots[:, :, 0], axis=1)
-        for slot in range(1, slots.shape[2]):
-            np.maximum(boost, np.take_along_axis(padded, slots[:, :, slot], axis=1), out=boost)
+        n_queries, n_domains = scores.shape
+        padded = np.zeros((n_queries, n_domains + 1), dtype=scores.dtype)
+        padded[:, :n_domains] = scores
+        # Each (query, profile, slot)'s cell of the padded scores, read in one gather.
+        cells = self.slots_[rows] + (np.arange(n_queries) * (n_domains + 1))[:, None, None]
+        boost: np.ndarray = padded.ravel().take(cells).max(axis=2)
         return boost
 
 

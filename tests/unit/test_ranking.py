@@ -335,3 +335,18 @@ def test_matched_term_label_is_term_label(via, words):
     from matching.retrieval.ranking import term_label
 
     assert MatchedTerm("eau", "eau", 0.5, via, words).label() == term_label("eau", via, words)
+
+
+def test_domain_boost_is_the_best_score_among_the_profiles_domains(engine_matcher):
+    prior = engine_matcher.domain_prior
+    domains = engine_matcher.index.metadata_.domain_matrix_
+    analyzer = engine_matcher.query_analyzer
+    vectors = analyzer.vectorize([analyzer.analyse(t) for t in ("décharge sauvage", "eau potable", "xyzzy")])
+    rows = np.random.default_rng(0).integers(0, engine_matcher.index.n_profiles, (3, 40))
+    scores = prior.domain_scores(vectors)
+    expected = np.array(
+        [[max((scores[q, d] for d in np.flatnonzero(domains[row])), default=0.0) for row in rows[q]] for q in range(3)],
+        dtype=np.float32,
+    )
+    assert np.array_equal(prior.boost(vectors, rows), expected)
+    assert (expected[2] == 0).all() and expected[:2].max() == 1.0

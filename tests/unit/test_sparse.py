@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from matching.index.sparse import row_entries, row_slices, row_sums
+from matching.index.sparse import _SCIPY_MIN_SUMMED, dense_rows, row_entries, row_slices, row_sums
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +30,29 @@ def test_row_slices_are_row_entries_with_offsets(matrix, n_rows):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_row_sums_are_bincount_bit_for_bit(matrix, dtype):
-    rows = np.random.default_rng(1).integers(0, matrix.shape[0], 600)
+@pytest.mark.parametrize("n_rows", [60, 6000])  # below and above _SCIPY_MIN_SUMMED entries
+def test_row_sums_are_bincount_bit_for_bit(matrix, dtype, n_rows):
+    rows = np.random.default_rng(1).integers(0, matrix.shape[0], n_rows)
     offsets, columns, values = row_slices(matrix, rows)
+    assert (offsets[-1] < _SCIPY_MIN_SUMMED) == (n_rows == 60)
     # Values of very different magnitudes: any other order of the additions would show.
     weights = (values * 10.0 ** np.random.default_rng(2).integers(-6, 6, len(values))).astype(dtype)
     expected = np.bincount(np.repeat(np.arange(len(rows)), np.diff(offsets)), weights, len(rows))
     assert row_sums(offsets, columns, weights, matrix.shape[1]).tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(0, 300), (7, 8), (5, 40), (299, 300)])
+def test_dense_rows_are_scipys(matrix, lo, hi):
+    assert dense_rows(matrix, lo, hi).tobytes() == matrix[lo:hi].toarray().tobytes()
+    # Duplicate entries (each row's entries written twice) are summed, as toarray sums them.
+    spans = list(zip(matrix.indptr[:-1], matrix.indptr[1:], strict=True))
+    doubled = sp.csr_matrix(
+        (
+            np.concatenate([np.tile(matrix.data[a:b], 2) for a, b in spans]),
+            np.concatenate([np.tile(matrix.indices[a:b], 2) for a, b in spans]),
+            matrix.indptr * 2,
+        ),
+        shape=matrix.shape,
+    )
+    assert not doubled.has_canonical_format
+    assert np.array_equal(dense_rows(doubled, lo, hi), 2 * matrix[lo:hi].toarray())
