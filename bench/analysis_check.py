@@ -3,8 +3,9 @@
 Builds the matcher of the 10,000 synthetic profiles, analyses 4,096 synthetic requests (their
 language declared; run once first, so that the word caches are warm), then prints the time per
 request (per 128-request chunk, the best of 5 runs, summed: noisy on a shared machine, compare
-alternating runs) and a SHA-1 of the analysed queries of those requests (declared, then
-detected in blocks of 256) and of the bundled dev requests (detected, then declared):
+alternating runs), the time of language detection alone (py3langid text by text, and the block
+scan of ``detect_languages``), and a SHA-1 of the analysed queries of those requests (declared,
+then detected in blocks of 256) and of the bundled dev requests (detected, then declared):
 language, weights, origins and own counts, in their order, pickled. A change meant to leave
 analysis alone must leave the fingerprint alone::
 
@@ -19,6 +20,7 @@ import json
 import pickle
 import sys
 import time
+import timeit
 from pathlib import Path
 
 from synth import synth_profiles, synth_requests
@@ -26,6 +28,9 @@ from synth import synth_profiles, synth_requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's code, whichever the venv installed
 
+from py3langid.langid import MODEL_FILE, LanguageIdentifier  # noqa: E402
+
+from matching.analysis.language import CANDIDATES, DETECTION_CHARS, _identifier  # noqa: E402
 from matching.data.loading import iter_request_blocks  # noqa: E402
 from matching.engine import build_matcher_from_file  # noqa: E402
 
@@ -57,6 +62,23 @@ def main() -> None:
             best = min(best, time.perf_counter() - started)
         total += best
     print(f"analyse warm (sum of per-chunk minima): {total / len(requests) * 1000:.4f} ms/request")
+    # Language detection alone: py3langid text by text, and the block scan, 256 texts at a time.
+    stock = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    stock.set_languages(list(CANDIDATES))
+    openings = [r["text"][:DETECTION_CHARS] for r in requests]
+    one_by_one = min(timeit.repeat(lambda: [stock.classify(t) for t in openings], number=1, repeat=3))
+    identifier = _identifier()
+    by_block = min(
+        timeit.repeat(
+            lambda: [identifier.classify_many(openings[i : i + 256]) for i in range(0, len(openings), 256)],
+            number=1,
+            repeat=3,
+        )
+    )
+    print(
+        f"detection: py3langid one by one {one_by_one / len(openings) * 1e6:.1f} µs/request, "
+        f"block scan {by_block / len(openings) * 1e6:.1f} µs/request"
+    )
     digest = hashlib.sha1()
     for q in run(requests) + run_blocks(requests) + run(dev, False) + run(dev):
         state = (q.language, list(q.weights.items()), list(q.origins.items()), list(q.own_counts.items()))

@@ -77,10 +77,12 @@ _SCIPY_MIN_SUMMED = 8192
 def dense_rows(vectors: sp.csr_matrix, lo: int, hi: int) -> np.ndarray:
     """Rows ``lo:hi`` of a CSR matrix as a dense array, as ``vectors[lo:hi].toarray()`` gives them.
 
-    Written into zeros directly: scipy's slicing and conversion cost several times more on
-    the few rows of one request (bench/README.md). A matrix with duplicate entries (which
-    ``toarray`` sums) goes through scipy.
+    All rows by ``toarray``; some rows written into zeros directly, which skips the sliced
+    copy (33 against 45 µs for 32 rows of a block: bench/README.md). A matrix with duplicate
+    entries (which ``toarray`` sums) goes through scipy.
     """
+    if lo == 0 and hi == vectors.shape[0]:
+        return vectors.toarray()
     if not vectors.has_canonical_format:
         return vectors[lo:hi].toarray()
     indptr = vectors.indptr
