@@ -28,7 +28,7 @@ from synth import synth_profiles, synth_requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's code, whichever the venv installed
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier  # noqa: E402
+from py3langid.langid import MODEL_FILE, LanguageIdentifier, visit_counts  # noqa: E402
 
 from matching.analysis.language import CANDIDATES, DETECTION_CHARS, _identifier  # noqa: E402
 from matching.data.loading import iter_request_blocks  # noqa: E402
@@ -79,6 +79,22 @@ def main() -> None:
         f"detection: py3langid one by one {one_by_one / len(openings) * 1e6:.1f} µs/request, "
         f"block scan {by_block / len(openings) * 1e6:.1f} µs/request"
     )
+
+    # Why BLOCK_SCAN_MIN_TEXTS: one text's features counted by the block scan or by py3langid's walk.
+    def least(fn) -> float:
+        return min(timeit.repeat(fn, number=1, repeat=5))
+
+    encoded = [identifier._encode(t) for t in openings[:200]]
+    scan_one = sum(least(lambda e=e: identifier._count_features([e])) for e in encoded)
+    tables = (stock.tk_nextmove, stock._rowbase, stock.tk_output)
+    walk_one = sum(least(lambda e=e: visit_counts(*tables, e)) for e in encoded)
+    print(f"one text's features: block scan {scan_one / 200 * 1e6:.1f} µs, ", end="")
+    print(f"py3langid's walk {walk_one / 200 * 1e6:.1f} µs")
+    # Scores from py3langid's float16 rows and from the identifier's float32 rows (equal).
+    visits = [v for v in identifier._count_features(encoded) if v]
+    half = least(lambda: [stock._sparse_score(v, stock.nb_ptc) for v in visits]) / len(visits)
+    single = least(lambda: [identifier._sparse_score(v, identifier.nb_ptc) for v in visits]) / len(visits)
+    print(f"scores: float16 rows {half * 1e6:.1f} µs, float32 rows {single * 1e6:.1f} µs")
     digest = hashlib.sha1()
     for q in run(requests) + run_blocks(requests) + run(dev, False) + run(dev):
         state = (q.language, list(q.weights.items()), list(q.origins.items()), list(q.own_counts.items()))

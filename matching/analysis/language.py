@@ -140,6 +140,11 @@ def use_saved_model(path: str | Path) -> None:
 SCANNER_DEPTH = 6
 
 
+#: Texts from which :class:`_BlockIdentifier` scans them together (on one 200-byte text, its
+#: vectorised steps cost about twice py3langid's walk: bench/README.md).
+BLOCK_SCAN_MIN_TEXTS = 4
+
+
 class _BlockIdentifier(LanguageIdentifier):
     """py3langid's identifier, scanning many texts at once.
 
@@ -153,8 +158,11 @@ class _BlockIdentifier(LanguageIdentifier):
 
     __slots__ = ("_counted", "_next_state", "_row_start", "_state_feature")
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, nb_ptc: np.ndarray, *args: object, **kwargs: object) -> None:
+        # In float32 and row order: a text's rows are then gathered from contiguous memory and
+        # its product computed without casting them (py3langid's float16 rows are cast to
+        # float32 for the product anyway: the same scores, bit for bit; tested).
+        super().__init__(np.ascontiguousarray(nb_ptc, dtype=np.float32), *args, **kwargs)
         # Views of py3langid's arrays, not copies (its transition table is 9.8M entries).
         self._next_state = np.asarray(memoryview(self.tk_nextmove))
         self._row_start = np.asarray(self._rowbase, dtype=np.intp)
@@ -163,6 +171,8 @@ class _BlockIdentifier(LanguageIdentifier):
 
     def classify_many(self, texts: Sequence[str]) -> list[tuple[str, float]]:
         """``(language, probability)`` of each text, as :meth:`classify` gives it."""
+        if len(texts) < BLOCK_SCAN_MIN_TEXTS:  # py3langid's own walk is faster on a text or two
+            return [self.classify(text) for text in texts]
         encoded = [self._encode(text) for text in texts]
         self._counted = dict(zip(encoded, self._count_features(encoded), strict=True))
         try:
@@ -172,21 +182,26 @@ class _BlockIdentifier(LanguageIdentifier):
 
     def _count_features(self, encoded: list[bytes]) -> list[Counter[int] | None]:
         """Each text's feature counts (py3langid's ``visit_counts``), for all texts at once."""
-        lengths = np.fromiter(map(len, encoded), dtype=np.intp, count=len(encoded))
-        data = np.frombuffer(b"".join(encoded), dtype=np.uint8).astype(np.intp)
-        # Position of each byte in its own text: a state never reads across texts.
-        offsets = np.zeros(len(encoded) + 1, dtype=np.intp)
-        np.cumsum(lengths, out=offsets[1:])
-        within = np.arange(len(data)) - np.repeat(offsets[:-1], lengths)
-        states = np.zeros(len(data), dtype=np.intp)
-        for back in range(SCANNER_DEPTH - 1, -1, -1):  # the byte ``back`` places before, oldest first
-            at = np.flatnonzero(within >= back)
-            states[at] = self._next_state[self._row_start[states[at]] + data[at - back]]
+        # The texts one after the other, each after SCANNER_DEPTH - 1 bytes 0xFF, which never
+        # occur in UTF-8 and lead from the start state to itself: every position's last
+        # SCANNER_DEPTH bytes, read from the start state, then give its state without reading
+        # across texts, in one vectorised step per byte of the window.
+        gap = SCANNER_DEPTH - 1
+        data = np.frombuffer(b"\xff" * gap + (b"\xff" * gap).join(encoded), dtype=np.uint8)
+        states = np.zeros(len(data) - gap, dtype=np.intp)  # of the positions from ``gap`` on
+        for back in range(gap, -1, -1):  # the byte ``back`` places before, oldest first
+            states = self._next_state[self._row_start[states] + data[gap - back : len(data) - back]]
         features = self._state_feature[states]
         found = features >= 0
         kept = features[found].tolist()
-        ends = np.concatenate(([0], np.cumsum(found)))[offsets].tolist()
-        return [Counter(kept[lo:hi]) if hi > lo else None for lo, hi in zip(ends[:-1], ends[1:], strict=True)]
+        lengths = np.fromiter(map(len, encoded), dtype=np.intp, count=len(encoded))
+        starts = np.zeros(len(encoded), dtype=np.intp)  # each text's first position in ``states``
+        np.cumsum(lengths[:-1] + gap, out=starts[1:])
+        counted = np.concatenate(([0], np.cumsum(found)))
+        ends = counted[starts + lengths].tolist()
+        return [
+            Counter(kept[lo:hi]) if hi > lo else None for lo, hi in zip(counted[starts].tolist(), ends, strict=True)
+        ]
 
     def _raw_score(self, text: bytes) -> np.ndarray:
         if text in self._counted:
@@ -204,11 +219,10 @@ def _identifier() -> _BlockIdentifier:
         return _BlockIdentifier(nb_ptc, nb_pc, classes, nextmove, output, norm_probs=True, tk_row=row)
     full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     # The model restricted to the candidate languages, as ``set_languages`` would restrict it,
-    # but without keeping the whole model alongside (memory saved: bench/README.md). In row
-    # order, so that a text's rows are gathered from contiguous memory (the same values).
+    # but without keeping the whole model alongside (memory saved: bench/README.md).
     keep = [i for i, code in enumerate(full.nb_classes) if code in CANDIDATES]
     return _BlockIdentifier(
-        np.ascontiguousarray(full.nb_ptc[:, keep]),
+        full.nb_ptc[:, keep],
         full.nb_pc[keep],
         [full.nb_classes[i] for i in keep],
         full.tk_nextmove,
