@@ -1,0 +1,115 @@
+"""Where one request's time goes (the staff page's and the API's case, and bench/run.py's
+"single query"), stage by stage, in one process.
+
+```sh
+.venv/bin/python bench/single_request.py [--profiles bench/out/profiles_10000_s7.jsonl] \
+    [--requests bench/out/requests_1000_s7.jsonl] [--limit 150] [--as-of 2026-11-26]
+```
+
+Builds the matcher, answers 10 requests to warm up, then, on the next ``--limit`` requests
+(language not declared, as bench/run.py asks them):
+
+- the median time of ``Matcher.search`` on each request's first sight (its new words analysed)
+  and second (every cache warm), and of analysis alone, first and second;
+- each stage of a warm request, least of 7 calls, averaged over the requests: language
+  detection, analysis (language declared), vectorising, the first stage (candidates'
+  scores and their selection), the domain prior, the re-ranking, explanation.
+
+Compare checkouts by running it on each in turn, more than once: the machine's speed drifts.
+"""
+
+# The timed lambdas run within their loop's iteration: late binding of its variables is harmless.
+# ruff: noqa: B023
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import timeit
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", type=Path, default=ROOT / "bench/out/profiles_10000_s7.jsonl")
+    parser.add_argument("--requests", type=Path, default=ROOT / "bench/out/requests_1000_s7.jsonl")
+    parser.add_argument("--limit", type=int, default=150)
+    parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 26))
+    args = parser.parse_args()
+
+    import numpy as np
+
+    from matching import MatchFilters, build_matcher, load_profiles
+    from matching.analysis.language import detect_language
+    from matching.retrieval.candidates import first_stage_scores
+
+    with open(args.requests, encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for _, line in zip(range(args.limit + 10), fh, strict=False)]
+    matcher = build_matcher(load_profiles(args.profiles))
+    filters = MatchFilters(as_of=args.as_of)
+    for text in texts[:10]:
+        matcher.search(text, filters, top_k=10)
+    texts = texts[10:]
+    analyzer = matcher.query_analyzer
+
+    def timed(fn) -> float:
+        started = time.perf_counter()
+        fn()
+        return time.perf_counter() - started
+
+    first, second, analysed_first, analysed_second = [], [], [], []
+    half = len(texts) // 2
+    for text in texts[:half]:  # whole searches, first and second sight
+        first.append(timed(lambda: matcher.search(text, filters, top_k=10)))
+        second.append(timed(lambda: matcher.search(text, filters, top_k=10)))
+    for text in texts[half:]:  # analysis alone, first and second sight
+        analysed_first.append(timed(lambda: analyzer.analyse(text)))
+        analysed_second.append(timed(lambda: analyzer.analyse(text)))
+    median = lambda values: 1e3 * float(np.median(values))  # noqa: E731
+    print(f"search, median ms: first sight {median(first):.3f}, second {median(second):.3f}")
+    print(f"analysis, median ms: first sight {median(analysed_first):.3f}, second {median(analysed_second):.3f}")
+
+    def least(fn) -> float:
+        return min(timeit.repeat(fn, number=1, repeat=7))
+
+    allowed_rows, postings, frequent = matcher._allowed(filters)
+    reranker = matcher._reranker()
+    explainer = matcher._explainer()
+    stages: dict[str, float] = {}
+    for text in texts:
+        query = analyzer.analyse(text)
+        language = query.language.code
+        vector = analyzer.vectorize([query])
+        evidence = np.array([query.evidence_terms])
+        partial = first_stage_scores(vector, postings, frequent)
+        depth = min(len(allowed_rows), matcher.rerank_depth)
+        candidates = allowed_rows[np.argpartition(-partial, depth - 1, axis=1)[:, :depth]]
+        confidence = np.minimum(1.0, evidence / matcher.confident_terms)[:, None]
+        prior = reranker.prior_factor(vector, candidates, confidence)
+        rows, _ = matcher._rank_vectors(vector, filters, 10, None, evidence)
+        for name, fn in (
+            ("detection", lambda: detect_language(text)),
+            ("analysis (declared)", lambda: analyzer.analyse(text, language)),
+            ("vectorising", lambda: analyzer.vectorize([query])),
+            ("first stage", lambda: first_stage_scores(vector, postings, frequent)),
+            ("selection", lambda: np.argpartition(-partial, depth - 1, axis=1)),
+            ("domain prior", lambda: reranker.prior_factor(vector, candidates, confidence)),
+            ("re-ranking", lambda: reranker.rescore(vector, candidates, prior, confidence)),
+            ("ranking in all", lambda: matcher._rank_vectors(vector, filters, 10, None, evidence)),
+            ("explanation", lambda: explainer.explain(vector, rows, [query])),
+            ("search in all", lambda: matcher.search(text, filters, top_k=10)),
+        ):
+            stages[name] = stages.get(name, 0.0) + least(fn)
+    print(f"warm stages, least of 7 calls, mean over {len(texts)} requests (µs):")
+    for name, total in stages.items():
+        print(f"  {name:22s} {1e6 * total / len(texts):8.1f}")
+
+
+if __name__ == "__main__":
+    main()
