@@ -8,8 +8,10 @@ For each engine, on synthetic corpora from ``bench/synth.py``:
 - **whole-process batch**: a subprocess that loads the files, builds the index, answers every
   request and writes the output CSV (ours: ``python -m matching batch``; peers:
   ``bench/peers.py batch``): wall time, requests/s, peak memory. Peak memory is the peak of
-  the summed PSS of the process tree (smaps_rollup, polled every 100 ms: forked workers sharing the
-  index copy-on-write are not double counted), and the largest single process's max RSS
+  the summed PSS of the process tree (smaps_rollup, polled every 100 ms or 20 times the poll's
+  own duration, whichever is longer, so that polling takes at most a twentieth of a core from
+  the engine measured; forked workers sharing the index copy-on-write are not double counted),
+  and the largest single process's max RSS
   (``wait4``'s ``ru_maxrss``);
 - **backlog scaling** (ours only): the same batch with a growing backlog, to check that peak
   memory stays flat;
@@ -173,6 +175,7 @@ def measure(cmd: list[str], interval: float = 0.1) -> dict[str, Any]:
                 return
             while not done.is_set():
                 total = 0
+                polled = time.perf_counter()
                 try:
                     for p in [root, *root.children(recursive=True)]:
                         with contextlib.suppress(psutil.Error, OSError):
@@ -180,7 +183,11 @@ def measure(cmd: list[str], interval: float = 0.1) -> dict[str, Any]:
                 except psutil.Error:
                     break
                 peak = max(peak, total)
-                done.wait(interval)
+                # Reading PSS walks the page tables of every process polled: about 35 ms for our
+                # two batch processes, 4 ms for bm25s's one (2026-12-03). Every 100 ms, that was a
+                # third of a core taken from the engine measured on a 2-core machine; the poll
+                # now takes at most a twentieth of one core, whatever the engine.
+                done.wait(max(interval, 20 * (time.perf_counter() - polled)))
 
         thread = threading.Thread(target=poll, daemon=True)
         thread.start()
