@@ -174,6 +174,9 @@ class _BlockIdentifier(LanguageIdentifier):
         if len(texts) < BLOCK_SCAN_MIN_TEXTS:  # py3langid's own walk is faster on a text or two
             return [self.classify(text) for text in texts]
         encoded = [self._encode(text) for text in texts]
+        # Read back by _raw_score, which py3langid's classify calls. The identifier is shared by
+        # threads: whichever call's counts are here, a text found in them has its own counts
+        # (they depend on its bytes alone), and a text not found is walked by py3langid.
         self._counted = dict(zip(encoded, self._count_features(encoded), strict=True))
         try:
             return [self.classify(text) for text in encoded]

@@ -77,9 +77,9 @@ _SCIPY_MIN_SUMMED = 8192
 def dense_rows(vectors: sp.csr_matrix, lo: int, hi: int) -> np.ndarray:
     """Rows ``lo:hi`` of a CSR matrix as a dense array, as ``vectors[lo:hi].toarray()`` gives them.
 
-    All rows by ``toarray``; some rows written into zeros directly, which skips the sliced
-    copy (33 against 45 µs for 32 rows of a block: bench/README.md). A matrix with duplicate
-    entries (which ``toarray`` sums) goes through scipy.
+    All rows by ``toarray``; some rows written into zeros directly, which skips scipy's sliced
+    copy (figures in bench/README.md). A matrix with duplicate entries (which ``toarray`` sums)
+    goes through scipy.
     """
     if lo == 0 and hi == vectors.shape[0]:
         return vectors.toarray()
