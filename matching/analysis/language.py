@@ -207,10 +207,9 @@ class _BlockIdentifier(LanguageIdentifier):
         ]
 
     def _raw_score(self, text: bytes) -> np.ndarray:
-        if text in self._counted:
-            visits = self._counted[text]
-            if visits:
-                return self._sparse_score(visits, self.nb_ptc)
+        visits = self._counted.get(text)  # one read: another thread may replace the dict
+        if visits:
+            return self._sparse_score(visits, self.nb_ptc)
         return super()._raw_score(text)
 
 
