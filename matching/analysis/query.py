@@ -221,14 +221,17 @@ class QueryAnalyzer:
         # depends on the vocabulary and idf, hence emptied here): see _glossary_hit and _lexicon_hit.
         self._glossary_hits: dict[tuple[PhraseLexicon, tuple[str, ...], str], _GlossaryHit | None] = {}
         self._lexicon_hits: dict[tuple[PhraseLexicon, tuple[str, ...], str], _LexiconHit] = {}
+        # Foreign words read as French ones, by (language, word): see _add_cognates.
+        self._cognates: dict[tuple[str, str], tuple[tuple[int, TermOrigin], ...]] = {}
         return self
 
     def __setstate__(self, state: dict) -> None:
-        # A fitted analyser pickled before the hit caches existed (format 9 of today) gets them
-        # empty: they fill as requests come.
+        # A fitted analyser pickled before its hit caches (format 9) or its cognate cache (11)
+        # existed gets them empty: they fill as requests come.
         if "index_" in state:
             state.setdefault("_glossary_hits", {})
             state.setdefault("_lexicon_hits", {})
+            state.setdefault("_cognates", {})
         self.__dict__.update(state)
 
     def warm_up(self, detection: bool = True) -> None:
@@ -284,16 +287,31 @@ class QueryAnalyzer:
 
         ``words`` counts the missed words as written; each distinct word is looked up once.
         """
-        vocabulary = self.index_.vocabulary_
-        french = get_analyzer("fr")
-        cutoff = self.cognate_cutoffs.get(language, self.typo_cutoff)
+        memo = self._cognates
+        if len(memo) >= self.max_typo_cache:  # bounded, as the other word caches
+            memo.clear()
+        weight = self.cognate_weight
         for word, n in words.items():
-            for token in french.word(word):
-                column = vocabulary.get(token.term)
-                if column is None and self.cognate_typos:
-                    column = self._closest_column(token.surface, token.display, cutoff)
-                if column is not None:
-                    query.add(column, self.cognate_weight * n, TermOrigin("cognate", token.display))
+            found = memo.get(key := (language, word))
+            if found is None:
+                found = memo[key] = self._cognates_of(word, language)
+            for column, origin in found:
+                query.add(column, weight * n, origin)
+
+    def _cognates_of(self, word: str, language: str) -> tuple[tuple[int, TermOrigin], ...]:
+        """The columns the foreign ``word`` (of ``language``) reads as in French, and their
+        origins: cached by :meth:`_add_cognates`, since backlogs repeat their foreign words and
+        each reading costs a French analysis and a typo look-up per token."""
+        vocabulary = self.index_.vocabulary_
+        cutoff = self.cognate_cutoffs.get(language, self.typo_cutoff)
+        found = []
+        for token in get_analyzer("fr").word(word):
+            column = vocabulary.get(token.term)
+            if column is None and self.cognate_typos:
+                column = self._closest_column(token.surface, token.display, cutoff)
+            if column is not None:
+                found.append((column, TermOrigin("cognate", token.display)))
+        return tuple(found)
 
     def _add_translated(self, query: AnalysedQuery, text: str, glossary: PhraseLexicon) -> list[Token]:
         """Map a foreign request into French; return its French rendering as tokens, in order.
