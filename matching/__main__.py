@@ -1,3 +1,3 @@
-from matching.cli import main
+from matching.cli import run
 
-raise SystemExit(main())
+run()
