@@ -140,11 +140,6 @@ def use_saved_model(path: str | Path) -> None:
 SCANNER_DEPTH = 6
 
 
-#: Texts from which :class:`_BlockIdentifier` scans them together (on one 200-byte text, its
-#: vectorised steps cost about twice py3langid's walk: bench/README.md).
-BLOCK_SCAN_MIN_TEXTS = 4
-
-
 class _BlockIdentifier(LanguageIdentifier):
     """py3langid's identifier, scanning many texts at once.
 
@@ -171,8 +166,9 @@ class _BlockIdentifier(LanguageIdentifier):
 
     def classify_many(self, texts: Sequence[str]) -> list[tuple[str, float]]:
         """``(language, probability)`` of each text, as :meth:`classify` gives it."""
-        if len(texts) < BLOCK_SCAN_MIN_TEXTS:  # py3langid's own walk is faster on a text or two
-            return [self.classify(text) for text in texts]
+        # One text too: its scan's look-ups in the 20 MB transition table are independent,
+        # where py3langid's walk waits for each before the next; on a request seen for the first
+        # time, the table out of cache, the scan is the faster (bench/README.md).
         encoded = [self._encode(text) for text in texts]
         # Read back by _raw_score, which py3langid's classify calls. The identifier is shared by
         # threads: whichever call's counts are here, a text found in them has its own counts
