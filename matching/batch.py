@@ -32,7 +32,16 @@ from matching.data.loading import iter_request_blocks
 from matching.retrieval.filters import FILTER_FIELDS, MatchFilters
 from matching.retrieval.ranking import Matcher
 
-__all__ = ["BATCH_COLUMNS", "BLOCK_SIZE", "BatchSummary", "batch_rows", "match_block", "run_batch", "write_rows"]
+__all__ = [
+    "BATCH_COLUMNS",
+    "BLOCK_SIZE",
+    "BatchSummary",
+    "batch_rows",
+    "match_block",
+    "needs_language_model",
+    "run_batch",
+    "write_rows",
+]
 
 #: Requests read, scored and handed to a worker together. Each block is scored in steps of
 #: about a million (request, profile) cells anyway, so smaller blocks cost little per request,
@@ -146,7 +155,7 @@ def _results(
     first = next(blocks, [])
     # The language model (54 MiB) is loaded only when requests leave their language out,
     # as far as the first block tells; a later block without one loads it in its worker.
-    matcher.query_analyzer.warm_up(detection=any(not r.get("language") for r in first))
+    matcher.query_analyzer.warm_up(detection=_leaves_language_out(first))
     blocks = itertools.chain([first], blocks) if first else blocks
     # Frozen objects are skipped by the garbage collector: its full collections do not traverse
     # the index, lexicons and models at every block, and forked workers never write to (and thus
@@ -160,6 +169,21 @@ def _results(
             yield from _in_order(blocks, pool, workers)
     finally:
         gc.unfreeze()
+
+
+def _leaves_language_out(block: list[dict[str, Any]]) -> bool:
+    return any(not r.get("language") for r in block)
+
+
+def needs_language_model(requests: str | Path, sheet: str | None = None) -> bool:
+    """True when the first block of the requests file ``requests`` has a request without a
+    language, so that a batch over it loads the language model. Only that block is read (and
+    checked: raises :class:`matching.DataError` on bad input, as the batch would)."""
+    blocks = iter_request_blocks(requests, BLOCK_SIZE, sheet=sheet)
+    try:
+        return _leaves_language_out(next(blocks, []))
+    finally:
+        blocks.close()  # the file is closed now, not when the generator is collected
 
 
 def _in_order(blocks: Iterator[list[dict]], pool: Any, workers: int) -> Iterator[tuple[int, int, Any]]:

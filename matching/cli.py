@@ -29,13 +29,19 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def _matcher(args: argparse.Namespace):
+def _matcher(args: argparse.Namespace, with_detector: bool = False):
+    """The matcher the command asks for: a saved index, else one built here; with the language
+    model loaded if ``with_detector`` (by another process while the index is built)."""
+    from matching.analysis import language
     from matching.data.persistence import load_or_build
     from matching.engine import build_matcher_from_file
 
     if args.index_dir:
         return load_or_build(args.profiles, args.index_dir, log=_log)
-    return build_matcher_from_file(args.profiles)
+    if not with_detector:
+        return build_matcher_from_file(args.profiles)
+    with language.loaded_meanwhile():
+        return build_matcher_from_file(args.profiles)
 
 
 def _filters(args: argparse.Namespace) -> MatchFilters:
@@ -82,9 +88,10 @@ def _cmd_match(args: argparse.Namespace) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from matching.batch import BLOCK_SIZE, run_batch
+    from matching.batch import BLOCK_SIZE, needs_language_model, run_batch
 
-    matcher = _matcher(args)
+    # The requests' first block is read (and checked) before the build: bad input fails at once.
+    matcher = _matcher(args, with_detector=needs_language_model(args.requests, sheet=args.sheet))
     summary = run_batch(
         matcher,
         args.requests,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import pickle
+import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
@@ -18,6 +21,7 @@ __all__ = [
     "detect_language",
     "detect_languages",
     "warm_up",
+    "loaded_meanwhile",
     "CROSS_LINGUAL",
     "LANGUAGE_NAMES_FR",
     "language_name_fr",
@@ -109,9 +113,42 @@ class DetectedLanguage:
 _MODEL_KEY = (version("py3langid"), CANDIDATES)
 
 
-def warm_up() -> None:
-    """Load the detector's model now (before forking workers, so they share it)."""
+def warm_up(saved: str | Path | None = None) -> None:
+    """Load the detector's model now (before forking workers, so they share it), from the copy
+    ``saved`` by :func:`save_model` if given (and valid), else as :func:`_identifier` does."""
+    global _saved_model
+    if saved is not None and not _identifier.cache_info().currsize:
+        previous, _saved_model = _saved_model, Path(saved)
+        try:
+            _identifier()
+        finally:
+            _saved_model = previous
     _identifier()
+
+
+@contextmanager
+def loaded_meanwhile() -> Iterator[None]:
+    """Load the detector's model while the ``with`` block runs, in a forked process (on another
+    core), and here from its copy when the block ends.
+
+    Most of a load is decompressing py3langid's model, 0.5 s on one core; its uncompressed copy
+    loads in a tenth of that. A batch command builds its index meanwhile (bench/README.md).
+    Only for a process running no other thread, since it forks; without ``fork``, or if the
+    child saved nothing, the model is loaded here after the block.
+    """
+    if _identifier.cache_info().currsize or "fork" not in mp.get_all_start_methods():
+        yield
+        warm_up()
+        return
+    with tempfile.TemporaryDirectory(prefix="expe-match-") as folder:
+        copy = Path(folder) / "language-model.pickle"
+        child = mp.get_context("fork").Process(target=save_model, args=(copy,), daemon=True)
+        child.start()
+        try:
+            yield
+        finally:
+            child.join()
+        warm_up(saved=copy)
 
 
 #: Where a copy of the restricted model was saved (next to a saved index), if anywhere: loading

@@ -11,7 +11,7 @@ names the rest of the code imports.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +137,7 @@ def load_requests(source: str | Path | bytes, name: str | None = None, sheet: st
 
 def iter_request_blocks(
     source: str | Path | bytes, block_size: int = 2048, name: str | None = None, sheet: str | None = None
-) -> Iterator[list[dict[str, Any]]]:
+) -> Generator[list[dict[str, Any]], None, None]:
     """Stream validated requests in blocks of ``block_size``, in bounded memory.
 
     Ids are checked for duplicates as they stream, block by block (see :class:`SeenIds`: 12

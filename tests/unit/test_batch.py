@@ -2,11 +2,12 @@ import csv
 import io
 import json
 
+import pytest
 from engine_support import AS_OF
 
-from matching import MatchFilters
+from matching import DataError, MatchFilters
 from matching.analysis import language
-from matching.batch import BATCH_COLUMNS, run_batch, write_rows
+from matching.batch import BATCH_COLUMNS, BLOCK_SIZE, needs_language_model, run_batch, write_rows
 
 
 def _jsonl(records):
@@ -105,3 +106,15 @@ def test_csv_rows_are_what_the_csv_module_writes():
     out = io.StringIO()
     assert write_rows(out, rows, "csv") == len(rows)
     assert out.getvalue() == reference.getvalue()
+
+
+def test_needs_language_model_reads_the_first_block_only(tmp_path):
+    path = tmp_path / "requests.jsonl"
+    declared = [{"id": f"Q{i}", "text": "adduction d'eau potable", "language": "fr"} for i in range(BLOCK_SIZE)]
+    path.write_bytes(_jsonl(declared + [{"id": "LATE", "text": "closing an open dump"}]))
+    assert not needs_language_model(path)  # a later block loads it in its worker
+    path.write_bytes(_jsonl([{"id": "Q1", "text": "closing an open dump"}]))
+    assert needs_language_model(path)
+    path.write_bytes(_jsonl([{"id": "Q1", "text": "eau", "language": "fr"}, {"id": "Q1", "text": "eau"}]))
+    with pytest.raises(DataError, match="duplicate id 'Q1'"):
+        needs_language_model(path)

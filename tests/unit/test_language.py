@@ -1,12 +1,15 @@
 """Language detection: the block scan gives py3langid's own answers."""
 
 import json
+import multiprocessing
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from matching.analysis import language
 from matching.analysis.language import CANDIDATES, DETECTION_CHARS, SCANNER_DEPTH, _identifier, detect_languages
 from matching.data.resources import data_path
 
@@ -78,3 +81,55 @@ def test_scanner_state_depends_on_its_last_bytes_only():
         depth[frontier] = level
     assert (depth >= 0).all()
     assert depth.max() == SCANNER_DEPTH
+
+
+def _model_arrays():
+    identifier = _identifier()
+    return identifier.nb_ptc, identifier.nb_pc, np.asarray(identifier.tk_nextmove), np.asarray(identifier.tk_output)
+
+
+def test_a_model_loaded_meanwhile_is_the_packages(monkeypatch):
+    """Loaded from a forked child's copy while the block runs: the same model, the same answers."""
+    expected = _model_arrays()
+    texts = _texts()
+    answers = [STOCK.classify(t) for t in texts]
+    loads = []
+    real_load = language._load_saved_model
+    monkeypatch.setattr(language, "_load_saved_model", lambda: loads.append(real_load()) or loads[-1])
+    language._identifier.cache_clear()
+    try:
+        with language.loaded_meanwhile():
+            assert not language._identifier.cache_info().currsize  # loaded by the child meanwhile
+        assert language._identifier.cache_info().currsize == 1
+        assert len(loads) == 1 and loads[0] is not None  # from the child's copy
+        found = _model_arrays()
+        assert all(np.array_equal(a, b) for a, b in zip(found, expected, strict=True))
+        assert _identifier().classify_many(texts) == answers
+    finally:
+        language._identifier.cache_clear()
+
+
+def test_a_failed_child_leaves_the_model_loaded_here(monkeypatch):
+    def fail(path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(language, "save_model", fail)  # the forked child inherits it
+    language._identifier.cache_clear()
+    try:
+        with language.loaded_meanwhile():
+            pass
+        assert language._identifier.cache_info().currsize == 1
+        assert _identifier().classify_many(EDGE_CASES) == [STOCK.classify(t) for t in EDGE_CASES]
+    finally:
+        language._identifier.cache_clear()
+
+
+def test_a_failure_in_the_block_leaves_no_model_and_no_child():
+    language._identifier.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="bad profiles"), language.loaded_meanwhile():
+            raise ValueError("bad profiles")
+        assert not language._identifier.cache_info().currsize
+        assert not multiprocessing.active_children()
+    finally:
+        language._identifier.cache_clear()
