@@ -22,6 +22,7 @@ import statistics
 import sys
 import time
 import timeit
+from datetime import date
 from pathlib import Path
 
 from synth import synth_profiles, synth_requests
@@ -34,6 +35,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier, visit_counts  # noq
 from matching.analysis.language import CANDIDATES, DETECTION_CHARS, _identifier  # noqa: E402
 from matching.data.loading import iter_request_blocks  # noqa: E402
 from matching.engine import build_matcher_from_file  # noqa: E402
+from matching.retrieval.filters import MatchFilters  # noqa: E402
 
 
 def main() -> None:
@@ -112,6 +114,30 @@ def main() -> None:
         state = (q.language, list(q.weights.items()), list(q.origins.items()), list(q.own_counts.items()))
         digest.update(pickle.dumps(state))
     print("fingerprint", digest.hexdigest())
+
+    # Whole searches of requests seen for the first time, their language detected by the scan or
+    # by py3langid's walk, interleaved by pairs of requests in one process (the machine's drift
+    # then hits both alike): why one text is scanned too.
+    filters = MatchFilters(as_of=date(2026, 11, 26))
+    unseen = [r["text"] for block in itertools.islice(blocks, 3) for r in block][:2400]
+    identifier_type = type(identifier)
+    scan = identifier_type.classify_many
+    searches: dict[str, list[float]] = {"scanned": [], "walked": []}
+    try:
+        for i, text in enumerate(unseen):
+            name = "scanned" if i // 2 % 2 == 0 else "walked"
+            identifier_type.classify_many = scan if name == "scanned" else _walked  # type: ignore[method-assign]
+            started = time.perf_counter()
+            matcher.search(text, filters, top_k=10)
+            searches[name].append(time.perf_counter() - started)
+    finally:
+        identifier_type.classify_many = scan  # type: ignore[method-assign]
+    print("one request's search, its language detected, median: ", end="")
+    print(", ".join(f"{name} {statistics.median(times) * 1e3:.3f} ms" for name, times in searches.items()))
+
+
+def _walked(identifier: LanguageIdentifier, texts: list[str]) -> list[tuple[str, float]]:
+    return [identifier.classify(text) for text in texts]
 
 
 if __name__ == "__main__":
