@@ -7,7 +7,8 @@ alternating runs), the time of language detection alone (py3langid text by text,
 scan of ``detect_languages``), and a SHA-1 of the analysed queries of those requests (declared,
 then detected in blocks of 256) and of the bundled dev requests (detected, then declared):
 language, weights, origins and own counts, in their order, pickled. A change meant to leave
-analysis alone must leave the fingerprint alone::
+analysis alone must leave the fingerprint alone. Last, the median search of 2,400 unseen
+requests, their language detected by the block scan or by py3langid's walk, in turn by pairs::
 
     .venv/bin/python bench/analysis_check.py
 """
