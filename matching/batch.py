@@ -145,6 +145,35 @@ def _work(block: list[dict[str, Any]]) -> tuple[int, int, Any]:
     return len(block), n_rows, buffer.getvalue()
 
 
+def _pool_work(block: list[dict[str, Any]]) -> tuple[int, int, Any]:
+    """:func:`_work` in a pool's process, which then collects the block's garbage."""
+    try:
+        return _work(block)
+    finally:
+        _collect_block()
+
+
+def _collected(results: Iterator[tuple[int, int, Any]]) -> Iterator[tuple[int, int, Any]]:
+    """``results``, this process collecting its garbage after each (its own blocks' and its I/O's)."""
+    for result in results:
+        yield result
+        _collect_block()
+
+
+def _collect_block() -> None:
+    """Collect a block's garbage cycles, then freeze what survived it.
+
+    A batch runs with the collector off (see :func:`_results`): its automatic collections cost
+    6–7% of the matching, most of it full collections traversing the caches that requests fill
+    (words, typos, lexicon hits), which hold no cycles. After each block, the young generations
+    alone are collected (the block's few cycles: about ten objects), then the survivors,
+    mostly new cache entries, are frozen out of later collections (bench/README.md). Frozen
+    objects are still freed by reference counting when a cache is emptied.
+    """
+    gc.collect(1)
+    gc.freeze()
+
+
 def _results(
     blocks: Iterable[list[dict]], matcher: Matcher, filters: MatchFilters, top_k: int, workers: int, fmt: str
 ) -> Iterator[tuple[int, int, Any]]:
@@ -157,18 +186,23 @@ def _results(
     # as far as the first block tells; a later block without one loads it in its worker.
     matcher.query_analyzer.warm_up(detection=_leaves_language_out(first))
     blocks = itertools.chain([first], blocks) if first else blocks
-    # Frozen objects are skipped by the garbage collector: its full collections do not traverse
-    # the index, lexicons and models at every block, and forked workers never write to (and thus
-    # copy) the pages they inherit.
+    # Frozen objects are skipped by the garbage collector: its collections do not traverse the
+    # index, lexicons and models, and forked workers never write to (and thus copy) the pages
+    # they inherit. The collector is off meanwhile, in the workers too (they fork with it off):
+    # each block's cycles are collected after it instead (see _collect_block).
     gc.freeze()
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         if workers <= 1 or "fork" not in mp.get_all_start_methods():
-            yield from map(_work, blocks)
+            yield from _collected(map(_work, blocks))
             return
         with mp.get_context("fork").Pool(workers - 1) as pool:
-            yield from _in_order(blocks, pool, workers)
+            yield from _collected(_in_order(blocks, pool, workers))
     finally:
         gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def _leaves_language_out(block: list[dict[str, Any]]) -> bool:
@@ -205,7 +239,7 @@ def _in_order(blocks: Iterator[list[dict]], pool: Any, workers: int) -> Iterator
             yield _result(pending.popleft())
         queued = sum(1 for item in pending if not _done(item))
         if queued < 2 * (workers - 1):
-            pending.append(pool.apply_async(_work, (block,)))
+            pending.append(pool.apply_async(_pool_work, (block,)))
         else:
             pending.append(_work(block))
     while pending:

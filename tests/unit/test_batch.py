@@ -118,3 +118,39 @@ def test_needs_language_model_reads_the_first_block_only(tmp_path):
     path.write_bytes(_jsonl([{"id": "Q1", "text": "eau", "language": "fr"}, {"id": "Q1", "text": "eau"}]))
     with pytest.raises(DataError, match="duplicate id 'Q1'"):
         needs_language_model(path)
+
+
+class _Cycle:
+    """A garbage cycle's node (weakly referable)."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_each_blocks_garbage_cycles_are_collected_during_the_batch(engine_matcher, monkeypatch):
+    """The collector is off during a batch: each block's cycles are collected after it, and the
+    collector's state is as it was afterwards."""
+    import gc
+    import weakref
+
+    import matching.batch as batch
+
+    real_match_block = batch.match_block
+    left: list[weakref.ref] = []
+
+    def leaving_a_cycle(*args, **kwargs):
+        assert not gc.isenabled()
+        assert all(ref() is None for ref in left), "a previous block's cycle is still alive"
+        left.append(weakref.ref(_Cycle()))
+        return real_match_block(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "match_block", leaving_a_cycle)
+    requests = [{"id": f"Q{i}", "text": "adduction d'eau potable", "language": "fr"} for i in range(5)]
+    out = io.StringIO()
+    frozen_before = gc.get_freeze_count()
+    summary = run_batch(
+        engine_matcher, _jsonl(requests), out, MatchFilters(as_of=AS_OF), block_size=1, workers=1, progress=False
+    )
+    assert summary.requests == 5 and len(left) == 5
+    assert all(ref() is None for ref in left)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen_before
