@@ -7,7 +7,7 @@ import pickle
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
@@ -133,15 +133,19 @@ def loaded_meanwhile() -> Iterator[None]:
 
     Most of a load is decompressing py3langid's model, 0.5 s on one core; its uncompressed copy
     loads in a tenth of that. A batch command builds its index meanwhile (bench/README.md).
-    Only for a process running no other thread, since it forks; without ``fork``, or if the
-    child saved nothing, the model is loaded here after the block.
+    Only for a process running no other thread, since it forks; without ``fork`` or a writable
+    temporary folder, or if the child saved nothing, the model is loaded here after the block.
     """
-    if _identifier.cache_info().currsize or "fork" not in mp.get_all_start_methods():
+    folder = None
+    if not _identifier.cache_info().currsize and "fork" in mp.get_all_start_methods():
+        with suppress(OSError):  # no writable temporary folder: the model is loaded after the block
+            folder = tempfile.TemporaryDirectory(prefix="expe-match-")
+    if folder is None:
         yield
         warm_up()
         return
-    with tempfile.TemporaryDirectory(prefix="expe-match-") as folder:
-        copy = Path(folder) / "language-model.pickle"
+    with folder:
+        copy = Path(folder.name) / "language-model.pickle"
         child = mp.get_context("fork").Process(target=save_model, args=(copy,), daemon=True)
         child.start()
         try:

@@ -124,6 +124,21 @@ def test_a_failed_child_leaves_the_model_loaded_here(monkeypatch):
         language._identifier.cache_clear()
 
 
+def test_without_a_temporary_folder_the_model_is_loaded_here(monkeypatch):
+    def unwritable(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(language.tempfile, "TemporaryDirectory", unwritable)
+    language._identifier.cache_clear()
+    try:
+        with language.loaded_meanwhile():
+            assert not multiprocessing.active_children()  # nothing forked
+        assert language._identifier.cache_info().currsize == 1
+        assert _identifier().classify_many(EDGE_CASES) == [STOCK.classify(t) for t in EDGE_CASES]
+    finally:
+        language._identifier.cache_clear()
+
+
 def test_a_failure_in_the_block_leaves_no_model_and_no_child():
     language._identifier.cache_clear()
     try:
