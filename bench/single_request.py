@@ -49,7 +49,7 @@ def main() -> None:
 
     from matching import MatchFilters, build_matcher, load_profiles
     from matching.analysis.language import detect_language
-    from matching.retrieval.candidates import first_stage_scores
+    from matching.retrieval.candidates import best_columns, first_stage_scores
 
     with open(args.requests, encoding="utf-8") as fh:
         texts = [json.loads(line)["text"] for _, line in zip(range(2 * args.limit + 10), fh, strict=False)]
@@ -117,7 +117,7 @@ def main() -> None:
         evidence = np.array([query.evidence_terms])
         partial = first_stage_scores(vector, postings, frequent)
         depth = min(len(allowed_rows), matcher.rerank_depth)
-        candidates = allowed_rows[np.argpartition(-partial, depth - 1, axis=1)[:, :depth]]
+        candidates = allowed_rows[best_columns(partial, depth)]
         confidence = np.minimum(1.0, evidence / matcher.confident_terms)[:, None]
         prior = reranker.prior_factor(vector, candidates, confidence)
         rows, _ = matcher._rank_vectors(vector, filters, 10, None, evidence)
@@ -126,7 +126,7 @@ def main() -> None:
             ("analysis (declared)", lambda: analyzer.analyse(text, language)),
             ("vectorising", lambda: analyzer.vectorize([query])),
             ("first stage", lambda: first_stage_scores(vector, postings, frequent)),
-            ("selection", lambda: np.argpartition(-partial, depth - 1, axis=1)),
+            ("selection", lambda: best_columns(partial, depth)),
             ("domain prior", lambda: reranker.prior_factor(vector, candidates, confidence)),
             ("re-ranking", lambda: reranker.rescore(vector, candidates, prior, confidence)),
             ("ranking in all", lambda: matcher._rank_vectors(vector, filters, 10, None, evidence)),

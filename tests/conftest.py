@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings
 
 import matching.data.live
 from api.main import create_app
@@ -27,6 +28,11 @@ from matching.retrieval.ranking import Matcher
 
 # Engine fixtures (a small illustrative profile file and a matcher built on it).
 pytest_plugins = ["engine_support"]
+
+# Property tests check behaviour, not speed: hypothesis's default 200 ms deadline per example
+# failed them on a busy machine when a first example paid a lazy load (a unidecode table, 356 ms).
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 WRITE_KEY = "test-write-key-123"

@@ -8,7 +8,8 @@ the domain prior and feedback (:mod:`matching.retrieval.reranking`), score calib
 
 Scoring is vectorised: a block of requests is one sparse matrix (n_requests, n_terms)
 multiplied by the index's transposed matrix, giving all BM25 scores at once; the top k of
-each row are found by partial selection (``argpartition``), not by sorting every score.
+each row are found by partial selection (:func:`~matching.retrieval.candidates.best_columns`), not
+by sorting every score.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from matching.analysis.query import AnalysedQuery, QueryAnalyzer
 from matching.data.taxonomy import domain_codes
 from matching.index.profiles import ProfileIndex
 from matching.retrieval.calibration import DEFAULT_CALIBRATION, ScoreCalibration
-from matching.retrieval.candidates import CandidateGenerator, FilteredIndex, first_stage_scores
+from matching.retrieval.candidates import CandidateGenerator, FilteredIndex, best_columns, first_stage_scores
 from matching.retrieval.domain_prior import DomainPrior
 from matching.retrieval.explanation import Explainer, MatchedTerm, term_label
 from matching.retrieval.filters import MatchFilters
@@ -33,7 +34,7 @@ from matching.retrieval.reranking import Reranker
 __all__ = ["Matcher", "Match", "MatchedTerm", "MatchResult", "term_label"]
 
 #: Largest dense (requests x profiles) score block scored at once: 1M cells, i.e. 4 MiB of
-#: float32 scores and 8 MiB of argpartition indices, whatever the block and index sizes.
+#: float32 scores, whatever the block and index sizes.
 MAX_DENSE_CELLS = 1 << 20
 #: Cells of the dense (request, term) chunks that candidates' entries are looked up in: small
 #: enough to stay in the processor's cache, which makes the random lookups fast (measured in
@@ -233,7 +234,7 @@ class Matcher:
         # is added back exactly below, on the candidates.
         partial = first_stage_scores(vectors, allowed_postings, None if depth >= len(allowed_rows) else frequent)
         if depth < partial.shape[1]:
-            picked = np.argpartition(-partial, depth - 1, axis=1)[:, :depth]
+            picked = best_columns(partial, depth)
         else:
             picked = np.broadcast_to(np.arange(partial.shape[1]), partial.shape).copy()
         candidates = allowed_rows[picked]

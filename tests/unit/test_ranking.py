@@ -167,6 +167,32 @@ def test_candidates_from_selective_terms_are_scored_exactly():
         assert p.matches[0].expert_id == f.matches[0].expert_id
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_best_columns_are_each_rows_highest_scores(seed):
+    """The sampled floor leaves out no column of a row's k best: the same columns as a full
+    partition, for rows with many scores, with fewer non-zero scores than k (the floor is 0:
+    the whole row is partitioned) and with a score shared by the whole sample."""
+    from matching.retrieval.candidates import best_columns
+
+    rng = np.random.default_rng(seed)
+    k, n = 50, 4000
+    scores = rng.gamma(1.0, size=(6, n)).astype(np.float32)
+    scores[scores < 0.7] = 0.0  # as first-stage scores: many profiles share no selective term
+    scores[1, :30] = rng.uniform(1.0, 2.0, 30)
+    scores[1, 30:] = 0.0  # 30 non-zero scores, fewer than k
+    scores[2] = 0.0
+    scores[2, ::8] = 1.0  # the sample all alike; the k best of the row hold only 1.0
+    scores[2, 1] = 2.0
+    best = best_columns(scores, k)
+    assert best.shape == (6, k)
+    for row, columns in zip(scores, best, strict=True):
+        assert len(set(columns.tolist())) == k
+        threshold = np.sort(row)[-k]
+        assert (row[columns] >= threshold).all()  # the k highest (ties at the k-th: any of them)
+        assert np.array_equal(np.sort(row[columns]), np.sort(row)[-k:])
+    assert set(best[1].tolist()) >= set(range(30))
+
+
 def test_profiles_are_expanded_with_everyday_words_and_say_so(tmp_path, engine_profiles_path):
     """A request in everyday words meets a profile's technical phrase through document
     expansion, and the explanation names the phrase: "décharge sauvage ← immondices"."""
