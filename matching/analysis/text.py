@@ -352,25 +352,15 @@ def split_texts(texts: Sequence[str]) -> tuple[dict[str, int], np.ndarray, np.nd
     and each distinct piece goes through the regular expressions once (three times faster than
     :meth:`Analyzer.words` on each profile description: bench/README.md).
     """
-    normalized = [unicodedata.normalize("NFKC", text) for text in texts]
-    # A distinct piece gets the next position when first met, in one pass over all pieces.
+    # A distinct piece gets the next position when first met, in one pass over all pieces, a
+    # chunk of texts at a time: the pieces of 10,000 descriptions as one list of strings held
+    # 60 MiB at once, the peak of a batch process's memory (bench/README.md).
     piece_position = _Positions()
-    joined = f" {_TEXT_BREAK} ".join(normalized)
-    if joined.count(_TEXT_BREAK) == len(texts) - 1:
-        # No text holds the break character: one list of all pieces, breaks between texts
-        # (a piece without words), in place of a list per text for the garbage collector to track.
-        flat = joined.split()
-        piece_ids = np.fromiter(map(piece_position.__getitem__, flat), dtype=np.int32, count=len(flat))
-        text_of_piece = np.cumsum(piece_ids == piece_position.get(_TEXT_BREAK, -1), dtype=np.int32)
-    else:
-        pieces = [text.split() for text in normalized]
-        pieces_per_text = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
-        piece_ids = np.fromiter(
-            map(piece_position.__getitem__, itertools.chain.from_iterable(pieces)),
-            dtype=np.int32,
-            count=int(pieces_per_text.sum()),
-        )
-        text_of_piece = np.repeat(np.arange(len(texts), dtype=np.int32), pieces_per_text)
+    ids_and_texts = [
+        _piece_ids(texts[lo : lo + _SPLIT_CHUNK], lo, piece_position) for lo in range(0, len(texts), _SPLIT_CHUNK)
+    ]
+    piece_ids = np.concatenate([np.zeros(0, dtype=np.int32), *(ids for ids, _ in ids_and_texts)])
+    text_of_piece = np.concatenate([np.zeros(0, dtype=np.int32), *(of for _, of in ids_and_texts)])
     # Each distinct piece's words, as positions among the distinct words (first seen, first placed).
     word_position = _Positions()
     piece_words = [
@@ -383,6 +373,32 @@ def split_texts(texts: Sequence[str]) -> tuple[dict[str, int], np.ndarray, np.nd
     text_of = np.repeat(text_of_piece, per_occurrence)
     counts = np.bincount(word_ids, minlength=len(word_position)).tolist()
     return dict(zip(word_position, counts, strict=True)), word_ids, text_of
+
+
+def _piece_ids(texts: Sequence[str], first: int, piece_position: _Positions) -> tuple[np.ndarray, np.ndarray]:
+    """For each whitespace-separated piece of ``texts`` (NFKC-normalised), in order, its
+    position in ``piece_position`` and the position of its text (``first`` for the first)."""
+    normalized = [unicodedata.normalize("NFKC", text) for text in texts]
+    joined = f" {_TEXT_BREAK} ".join(normalized)
+    if joined.count(_TEXT_BREAK) == len(texts) - 1:
+        # No text holds the break character: one list of all pieces, breaks between texts
+        # (a piece without words), in place of a list per text for the garbage collector to track.
+        flat = joined.split()
+        piece_ids = np.fromiter(map(piece_position.__getitem__, flat), dtype=np.int32, count=len(flat))
+        text_of_piece = np.cumsum(piece_ids == piece_position.get(_TEXT_BREAK, -1), dtype=np.int32)
+        return piece_ids, text_of_piece + np.int32(first)
+    pieces = [text.split() for text in normalized]
+    pieces_per_text = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+    piece_ids = np.fromiter(
+        map(piece_position.__getitem__, itertools.chain.from_iterable(pieces)),
+        dtype=np.int32,
+        count=int(pieces_per_text.sum()),
+    )
+    return piece_ids, np.repeat(np.arange(first, first + len(texts), dtype=np.int32), pieces_per_text)
+
+
+#: Texts split together by :func:`split_texts` (its memory grows with the chunk, not the corpus).
+_SPLIT_CHUNK = 1000
 
 
 def ragged_positions(lengths: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 from collections import Counter
 from itertools import chain
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -100,6 +101,22 @@ def test_split_texts_agrees_with_analyzer_words(texts):
     words, by_text = _split_one_by_one(texts)
     assert by_text == [Analyzer.words(t) for t in texts]
     assert list(words.items()) == list(Counter(w for t in texts for w in Analyzer.words(t)).items())
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_split_texts_in_chunks_splits_as_at_once(monkeypatch, chunk):
+    """Texts are split a chunk at a time (bounded memory): chunk boundaries change nothing,
+    neither the words' order of first occurrence nor each occurrence's text, with or without
+    a text holding the break character in a chunk."""
+    import matching.analysis.text as text_module
+
+    texts = ["l'eau potable", "", "eau\x00 usée", "la voirie, l'eau", "x", "voirie l'eau", "l'eau"]
+    at_once = split_texts(texts)
+    monkeypatch.setattr(text_module, "_SPLIT_CHUNK", chunk)
+    words, ids, rows = split_texts(texts)
+    assert list(words.items()) == list(at_once[0].items())
+    assert ids.tolist() == at_once[1].tolist() and rows.tolist() == at_once[2].tolist()
+    assert _split_one_by_one(texts)[1] == [Analyzer.words(t) for t in texts]
 
 
 def test_top_words_are_wordfreqs_top_n_list():
