@@ -83,7 +83,7 @@ def match_block(matcher: Matcher, requests: list[dict[str, Any]], filters: Match
     rows = np.fromiter((m.row for m in matches), dtype=np.int64, count=len(matches))
     scores = np.round(np.fromiter((m.score for m in matches), dtype=np.float64, count=len(matches)), 4).tolist()
     holders = meta.holders_[rows].tolist()
-    titles = meta.profiles_["title"].to_numpy()[rows].tolist()
+    titles = meta.fields_["title"][rows].tolist()
     out = []
     i = 0
     for request, result in zip(requests, results, strict=True):

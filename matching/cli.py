@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from matching.data.labels import resolve_as_of
-from matching.data.loading import DataError
+from matching.data.records import DataError
 from matching.data.resources import data_path
 from matching.retrieval.filters import FILTER_FIELDS, MatchFilters
 
@@ -52,7 +52,8 @@ def _filters(args: argparse.Namespace) -> MatchFilters:
 def _cmd_match(args: argparse.Namespace) -> int:
     matcher = _matcher(args)
     result = matcher.search(args.text, _filters(args), top_k=args.top_k, max_per_holder=args.max_per_holder)
-    profiles = matcher.index.metadata_.profiles_
+    meta = matcher.index.metadata_
+    fields = meta.fields_
     if args.json:
         payload = {
             "language": result.language.code,
@@ -62,10 +63,10 @@ def _cmd_match(args: argparse.Namespace) -> int:
                     "rank": m.rank,
                     "expert_id": m.expert_id,
                     "score": round(m.score, 4),
-                    "holder": profiles.at[m.row, "holder"],
-                    "title": profiles.at[m.row, "title"],
-                    "domains": list(profiles.at[m.row, "domains"]),
-                    "label_end": profiles.at[m.row, "label_end"].date().isoformat(),
+                    "holder": fields["holder"][m.row],
+                    "title": fields["title"][m.row],
+                    "domains": list(fields["domains"][m.row]),
+                    "label_end": str(meta.label_end_[m.row]),
                     "matched_terms": [t.label() for t in m.matched_terms],
                 }
                 for m in result.matches
@@ -77,11 +78,11 @@ def _cmd_match(args: argparse.Namespace) -> int:
     if not result.matches:
         print("no matching profile")
     for m in result.matches:
-        p = profiles.iloc[m.row]
-        print(f"{m.rank:>2}. {m.score:.3f}  {m.expert_id}  {p['title']}")
+        row = m.row
+        print(f"{m.rank:>2}. {m.score:.3f}  {m.expert_id}  {fields['title'][row]}")
         print(
-            f"    {p['holder']} ({p['holder_type']}, {p['region']}) · {', '.join(p['domains'])} · "
-            f"label until {p['label_end'].date().isoformat()}"
+            f"    {fields['holder'][row]} ({fields['holder_type'][row]}, {fields['region'][row]}) · "
+            f"{', '.join(fields['domains'][row])} · label until {meta.label_end_[row]}"
         )
         print(f"    matched: {', '.join(t.label() for t in m.matched_terms)}")
     return 0

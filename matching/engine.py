@@ -7,16 +7,17 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from matching.analysis.lexicon import load_acronyms, load_glossary, load_thesaurus
 from matching.analysis.query import QueryAnalyzer
-from matching.data.loading import load_profiles
 from matching.data.resources import data_path
 from matching.index.profiles import ProfileIndex
 from matching.retrieval.domain_prior import DomainPrior
 from matching.retrieval.ranking import Matcher
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["build_matcher", "build_matcher_from_file", "lexicon_files", "paused_gc"]
 
@@ -135,5 +136,8 @@ def _build_matcher(
 
 def build_matcher_from_file(path: str | Path, **options) -> Matcher:
     """Load profiles from ``path`` (JSON Lines or CSV) and build a matcher on them."""
+    # Here, not at the top: a saved index is loaded through this module without pandas.
+    from matching.data.loading import load_profiles
+
     with paused_gc():
         return build_matcher(load_profiles(path), **options)

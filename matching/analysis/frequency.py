@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import re
 
-import wordfreq
-from wordfreq import freq_to_zipf, get_frequency_dict, zipf_to_freq
+# wordfreq is imported where it is used: its import (langcodes, ftfy) took a tenth of a second
+# of a one-off ``match``, which may never meet a word it must look up.
 
 __all__ = ["french_frequencies", "zipf_frequency"]
 
@@ -18,6 +18,8 @@ _PLAIN_FRENCH = re.compile(r"[a-zàâäæçéèêëîïôöœùûüÿ]+")
 def french_frequencies() -> dict[str, float]:
     """wordfreq's French frequency table, asked for with the arguments wordfreq itself uses
     (``zipf_frequency``), so that its cache holds one copy (35 MiB), not two."""
+    from wordfreq import get_frequency_dict
+
     return get_frequency_dict("fr", "best")
 
 
@@ -28,6 +30,9 @@ def zipf_frequency(word: str, language: str) -> float:
     arithmetic: wordfreq would first tokenise it (three times slower: bench/README.md; the
     lexicons and the index look up thousands of words). Any other word goes to wordfreq.
     """
+    import wordfreq
+    from wordfreq import freq_to_zipf, zipf_to_freq
+
     if language != "fr" or not _PLAIN_FRENCH.fullmatch(word):
         return wordfreq.zipf_frequency(word, language)
     minimum = zipf_to_freq(0.0)

@@ -27,8 +27,6 @@ import numpy as np
 import Stemmer
 from stop_words import get_stop_words
 from unidecode import unidecode
-from wordfreq import available_languages, top_n_list
-from wordfreq.numbers import has_digit_sequence
 
 from matching.analysis.arabic import ARABIC_STOP_WORDS, is_arabic_word, normalize_arabic, strip_clitics
 
@@ -165,6 +163,9 @@ def _top_words(language: str, n: int) -> list[str]:
     as top_n_list counts them. A language without a list of its own (wordfreq would pick the
     closest one) goes to top_n_list.
     """
+    from wordfreq import available_languages, top_n_list  # here: see matching.analysis.frequency
+    from wordfreq.numbers import has_digit_sequence
+
     path = available_languages("best").get(language)
     if path is None:
         return top_n_list(language, n)

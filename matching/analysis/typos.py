@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from rapidfuzz import fuzz, process
-from wordfreq import cB_to_freq
 
 from matching.analysis.frequency import french_frequencies
 from matching.index.profiles import ProfileIndex
@@ -70,6 +69,8 @@ class TypoCorrector:
             for n in range(self.min_length, longest + 3)
         }
         self.windows_ = {key: window for key, window in windows.items() if window}
+        from wordfreq import cB_to_freq  # here: see matching.analysis.frequency
+
         # wordfreq stores frequencies in centibels: the threshold on that grid, so that comparing
         # a stored frequency with it decides as ``zipf_frequency(word) < known_word_zipf`` would.
         self.known_word_frequency_ = cB_to_freq(math.ceil(round((self.known_word_zipf - 9) * 100, 6)))

@@ -27,9 +27,9 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from matching.analysis.frequency import zipf_frequency
@@ -37,6 +37,9 @@ from matching.analysis.lexicon import PhraseLexicon
 from matching.analysis.text import get_analyzer, ragged_positions, split_texts
 from matching.data.taxonomy import domains
 from matching.index.metadata import ProfileMetadata
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ProfileIndex", "DEFAULT_FIELD_WEIGHTS"]
 

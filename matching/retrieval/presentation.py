@@ -112,7 +112,7 @@ def present(matcher: Matcher, result: MatchResult, as_of: date, highlights: bool
     """The matches of ``result`` with their profile fields (and highlighted excerpts if asked)."""
     meta = matcher.index.metadata_
     # Column arrays, not a pandas row per match: building a row costs more than the ranking.
-    titles, descriptions, domains = (meta.profiles_[c].to_numpy() for c in ("title", "description", "domains"))
+    titles, descriptions, domains = (meta.fields_[c] for c in ("title", "description", "domains"))
     out = []
     for m in result.matches:
         row = m.row

@@ -31,6 +31,19 @@ def test_metadata_arrays_follow_the_profiles_rows() -> None:
     assert meta.valid_mask(on)[0] and not meta.valid_mask(on - np.timedelta64(1, "D"))[0]
 
 
+def test_the_profiles_are_kept_as_plain_arrays_and_read_back_as_the_same_frame() -> None:
+    """A saved index holds the profiles' columns as plain values (loading it needs no pandas);
+    the frame analysts read is the one the index was fitted on, columns and dtypes alike."""
+    import pickle
+
+    profiles = load_profiles(PROFILES).iloc[::-1]
+    meta = ProfileMetadata().fit(profiles)
+    assert list(meta.fields_) == list(profiles.columns)
+    assert meta.profiles_.equals(profiles.reset_index(drop=True))
+    assert list(meta.profiles_.dtypes) == list(profiles.dtypes)
+    assert b"pandas" not in pickle.dumps(meta)
+
+
 def test_the_index_fits_its_metadata_apart_from_the_term_matrix() -> None:
     profiles = load_profiles(PROFILES)
     index = ProfileIndex().fit(profiles)
