@@ -106,10 +106,13 @@ class TypoCorrector:
             cached = self.cache_[display]
         else:
             cached = None
-            if len(surface) >= self.min_length and surface.isalpha() and not self.is_known_word(display):
+            if len(surface) >= self.min_length and surface.isalpha():
                 choices = self.windows_.get((surface[0], len(surface)), ())
                 hit = process.extractOne(surface, choices, scorer=fuzz.ratio, score_cutoff=self.loosest_cutoff_)
-                if hit is not None:
+                # The look-alike first, then whether the word is a real one: most unknown words
+                # have no look-alike, and the frequency table (0.3 s to import and read) is then
+                # not needed, which a one-off search feels. Each word is looked up once (cached).
+                if hit is not None and not self.is_known_word(display):
                     cached = (self.index_.vocabulary_.get(self.index_.surface_terms_[hit[0]]), hit[1])
             self.cache_[display] = cached
         if cached is None or cached[1] < cutoff:

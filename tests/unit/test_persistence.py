@@ -68,10 +68,11 @@ def test_a_saved_index_carries_the_language_model_and_detects_the_same(tmp_path)
         language._identifier.cache_clear()
 
 
-def test_a_one_off_match_on_a_saved_index_imports_no_pandas(tmp_path, engine_matcher):
+def test_a_one_off_match_on_a_saved_index_imports_neither_pandas_nor_wordfreq(tmp_path, engine_matcher):
     """``expe-match match`` on a saved index runs without pandas (nor scikit-learn, nor wordfreq
-    for a request of indexed words): their imports were most of a one-off search's time. The
-    command runs in a fresh interpreter, which reports the modules it imported."""
+    while no request word unknown to the index has a look-alike in it to be corrected into):
+    their imports were most of a one-off search's time. The command runs in a fresh
+    interpreter, which reports the modules it imported."""
     import json
     import subprocess
     import sys
@@ -80,8 +81,8 @@ def test_a_one_off_match_on_a_saved_index_imports_no_pandas(tmp_path, engine_mat
     script = (
         "import json, sys\n"
         "from matching.cli import main\n"
-        f"code = main(['match', 'eau potable', '--profiles', {str(PROFILES)!r}, '--index-dir', {str(tmp_path)!r},"
-        f" '--as-of', {AS_OF.isoformat()!r}, '--json'])\n"
+        f"code = main(['match', 'eau potable xylophones', '--profiles', {str(PROFILES)!r},"
+        f" '--index-dir', {str(tmp_path)!r}, '--as-of', {AS_OF.isoformat()!r}, '--json'])\n"
         "print(json.dumps([code] + [m for m in ('pandas', 'sklearn', 'wordfreq') if m in sys.modules]))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
@@ -90,6 +91,6 @@ def test_a_one_off_match_on_a_saved_index_imports_no_pandas(tmp_path, engine_mat
     results = json.loads("\n".join(answer))["results"]
     from matching import MatchFilters
 
-    expected = engine_matcher.search("eau potable", MatchFilters(as_of=AS_OF)).matches
+    expected = engine_matcher.search("eau potable xylophones", MatchFilters(as_of=AS_OF)).matches
     assert [r["expert_id"] for r in results] == [m.expert_id for m in expected]
     assert results[0]["label_end"] == str(engine_matcher.index.metadata_.label_end_[expected[0].row])
