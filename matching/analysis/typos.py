@@ -6,7 +6,7 @@ import math
 
 from rapidfuzz import fuzz, process
 
-from matching.analysis.frequency import french_frequencies
+from matching.analysis.frequency import french_frequencies, french_frequencies_loaded
 from matching.index.profiles import ProfileIndex
 
 __all__ = ["TypoCorrector"]
@@ -14,6 +14,7 @@ __all__ = ["TypoCorrector"]
 
 #: wordfreq's French frequency table (see :func:`matching.analysis.frequency.french_frequencies`).
 _french_frequencies = french_frequencies
+_french_frequencies_loaded = french_frequencies_loaded
 
 
 class TypoCorrector:
@@ -87,6 +88,22 @@ class TypoCorrector:
         """
         return _french_frequencies().get(word, 0.0) >= self.known_word_frequency_
 
+    def _look_alike(self, surface: str, display: str) -> tuple[str, float, int] | None:
+        """rapidfuzz's closest candidate to ``surface`` at the loosest cutoff, None when there
+        is none or ``display`` is a real French word. Both must hold, in either order: the
+        cheaper first. Once the frequency table is read, the known-word test (a dictionary
+        look-up) spares the fuzzy search; until then, the search goes first, and the table (0.3 s
+        to import wordfreq and read it) is read only for a word with a look-alike, which most
+        unknown words of a one-off search lack."""
+        known_first = _french_frequencies_loaded()
+        if known_first and self.is_known_word(display):
+            return None
+        choices = self.windows_.get((surface[0], len(surface)), ())
+        hit = process.extractOne(surface, choices, scorer=fuzz.ratio, score_cutoff=self.loosest_cutoff_)
+        if hit is None or (not known_first and self.is_known_word(display)):
+            return None
+        return hit
+
     def closest_column(
         self, surface: str, display: str, max_cache: int | None = None, cutoff: float | None = None
     ) -> int | None:
@@ -107,12 +124,8 @@ class TypoCorrector:
         else:
             cached = None
             if len(surface) >= self.min_length and surface.isalpha():
-                choices = self.windows_.get((surface[0], len(surface)), ())
-                hit = process.extractOne(surface, choices, scorer=fuzz.ratio, score_cutoff=self.loosest_cutoff_)
-                # The look-alike first, then whether the word is a real one: most unknown words
-                # have no look-alike, and the frequency table (0.3 s to import and read) is then
-                # not needed, which a one-off search feels. Each word is looked up once (cached).
-                if hit is not None and not self.is_known_word(display):
+                hit = self._look_alike(surface, display)
+                if hit is not None:
                     cached = (self.index_.vocabulary_.get(self.index_.surface_terms_[hit[0]]), hit[1])
             self.cache_[display] = cached
         if cached is None or cached[1] < cutoff:
