@@ -47,9 +47,10 @@ def release_freed_memory() -> None:
     ``malloc_trim``; elsewhere nothing happens).
 
     glibc keeps memory freed by small allocations for later ones: the build's transient
-    objects (token lists, scikit-learn's intermediate vocabulary) left about 100 MiB of a
-    10,000-profile batch process's resident memory unused for the whole batch, and inherited
-    by the processes it forks (bench/README.md). A fraction of a millisecond on a trimmed heap.
+    objects (the descriptions' word lists, the entries' arrays before the sparse matrix) left
+    about 100 MiB of a 10,000-profile batch process's resident memory unused for the whole
+    batch, and inherited by the processes it forks (bench/README.md). A fraction of a
+    millisecond on a trimmed heap.
     """
     trim = getattr(_libc(), "malloc_trim", None)
     if trim is not None:

@@ -95,7 +95,7 @@ def best_columns(scores: np.ndarray, k: int) -> np.ndarray:
     fifth of the full partition's time, per row (bench/README.md). A floor of 0 (fewer than k
     columns of the sample score) leaves nothing out, and the whole row is partitioned.
     """
-    n_rows, n_columns = scores.shape
+    n_rows = scores.shape[0]
     out = np.empty((n_rows, k), dtype=np.intp)
     for i, row in enumerate(scores):
         sample = row[::_SAMPLE_STEP]
