@@ -60,7 +60,7 @@ def release_freed_memory() -> None:
 def _libc() -> ctypes.CDLL | None:
     try:
         return ctypes.CDLL(None)  # the symbols already loaded in the process: its C library's
-    except OSError:
+    except (OSError, TypeError):  # TypeError: Windows' ctypes wants a library name
         return None
 
 
