@@ -554,7 +554,7 @@ class QueryAnalyzer:
             # thesaurus budget; one the profiles write is matched as written, like any word.
             vocabulary = self.index_.vocabulary_
             # Most requests hold no such acronym: the per-word masking below is skipped then.
-            if any(t not in vocabulary for t in self.acronyms.lengths_by_first_.keys() & set(terms)):
+            if any(t not in vocabulary for t in self.acronyms.trie_.keys() & set(terms)):
                 unknown = [t if t.term not in vocabulary else _NOT_AN_ACRONYM for t in tokens]
                 weights, origins = self._lexicon_weights(
                     query, unknown, list(map(_TERM, unknown)), self.acronyms, self.acronym_weight, "abbreviation"

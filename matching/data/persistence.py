@@ -29,13 +29,14 @@ __all__ = ["StaleIndexError", "save_matcher", "load_matcher", "load_or_build", "
 
 INDEX_FILE = "index.pickle"
 LANGUAGE_MODEL_FILE = "language-model.pickle"
-#: 13: profile metadata as plain arrays (``fields_``: loading needs no pandas); 12: cognate
-#: readings cached in the query analyser; 11: lexicon-hit caches in the query analyser;
-#: 10: expansion codes aligned with the index matrix's entries (``expansion_codes_``);
-#: 9: cached readings of foreign words, speed-ups; 8: profile metadata as its own object;
-#: 7: acronyms; 6: plain pickle; 5: typo correction as its own object, cognate cut-offs;
-#: 4: one-word expansion flags; 3: BM25 impacts, idf counted once; 2: typo windows
-FORMAT_VERSION = 13
+#: 14: lexicons walked as a trie of their keys' terms (``trie_``); 13: profile metadata as
+#: plain arrays (``fields_``: loading needs no pandas); 12: cognate readings cached in the query
+#: analyser; 11: lexicon-hit caches in the query analyser; 10: expansion codes aligned with the
+#: index matrix's entries (``expansion_codes_``); 9: cached readings of foreign words,
+#: speed-ups; 8: profile metadata as its own object; 7: acronyms; 6: plain pickle; 5: typo
+#: correction as its own object, cognate cut-offs; 4: one-word expansion flags; 3: BM25
+#: impacts, idf counted once; 2: typo windows
+FORMAT_VERSION = 14
 
 
 class StaleIndexError(RuntimeError):

@@ -51,3 +51,36 @@ def test_find_columns_prefers_the_longest_key_and_never_overlaps():
     found = _find_columns_as_find(lexicon, sequences)
     assert found == _find(lexicon, sequences)
     assert [(s, start, len(key)) for s, start, key in found] == [(0, 0, 3), (0, 4, 1), (0, 5, 2), (1, 0, 1)]
+
+
+def _longest_keys(lexicon: PhraseLexicon, terms: list[str]) -> list[tuple]:
+    """What find means: left to right, at each position after the last match, the longest key
+    starting there, if any."""
+    hits, i = [], 0
+    while i < len(terms):
+        for length in range(min(lexicon.max_terms, len(terms) - i), 0, -1):
+            key = tuple(terms[i : i + length])
+            if key in lexicon.table_:
+                hits.append((i, i + length, lexicon.table_[key], key))
+                i += length
+                break
+        else:
+            i += 1
+    return hits
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TERMS), max_size=16))
+def test_find_takes_the_longest_key_at_each_free_position(terms):
+    assert [tuple(hit) for hit in THESAURUS.find(terms)] == _longest_keys(THESAURUS, terms)
+
+
+def test_find_walks_past_a_key_to_a_longer_one_and_back():
+    lexicon = PhraseLexicon([("canal berge", "rive"), ("canal berge digue", "rive"), ("berge", "rive")], "fr")
+    # In "canal berg cru", the walk passes the key ("canal", "berg") and stops at "cru", which
+    # continues no key: the match is the key it passed. Then the longer key, to its end.
+    assert [(h.start, h.end) for h in lexicon.find(["canal", "berg", "cru", "canal", "berg", "digu"])] == [
+        (0, 2),
+        (3, 6),
+    ]
+    assert lexicon.find(["canal"]) == [] and lexicon.find([]) == []
