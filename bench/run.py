@@ -17,7 +17,8 @@ For each engine, on synthetic corpora from ``bench/synth.py``:
   memory stays flat;
 - the **ratio** ours/peer of each figure, and the issue-5 targets.
 
-Medians over ``--repeat`` repetitions. Results are printed as tables and written as JSON to
+Medians over ``--repeat`` repetitions, the engines measured in turn within each repetition
+(the machine's speed drifts by tens of percent over minutes). Results are printed as tables and written as JSON to
 ``bench/out/results_<mode>.json``::
 
     python bench/run.py --quick          # about 3 minutes
@@ -388,11 +389,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if "inproc" not in args.skip:
         for size in mode.inproc_sizes:
+            # The engines in turn, repetition by repetition: the machine's speed drifts over
+            # minutes, and a ratio of engines each timed in its own spell measured the drift.
+            inproc_runs: dict[str, list[dict[str, Any]]] = {engine: [] for engine in engines}
+            for _ in range(repeat):
+                for engine in engines:
+                    inproc_runs[engine].append(run_inproc(engine, profiles[size], query_file, mode.queries, as_of))
             for engine in engines:
-                runs = []
-                for _ in range(repeat):
-                    runs.append(run_inproc(engine, profiles[size], query_file, mode.queries, as_of))
-                results["inproc"].setdefault(engine, {})[size] = median_of(runs)
+                results["inproc"].setdefault(engine, {})[size] = median_of(inproc_runs[engine])
                 r = results["inproc"][engine][size]
                 log(
                     f"in-process {engine} @ {size:,}: build {r['build_s']:.2f} s, p50 {r['p50_ms']:.2f} ms, "
@@ -401,10 +405,15 @@ def main(argv: list[str] | None = None) -> int:
     if "batch" not in args.skip:
         n_req = mode.batch_requests
         for size in mode.batch_sizes:
+            reps = {e: mode.batch_repeat.get(e, repeat) if args.repeat is None else repeat for e in engines}
+            batch_runs: dict[str, list[dict[str, Any]]] = {engine: [] for engine in engines}
+            files = (profiles[size], requests[n_req], n_req, as_of, args)
+            for i in range(max(reps.values())):  # in turn, as above
+                for engine in engines:
+                    if i < reps[engine]:
+                        batch_runs[engine].append(run_batch(engine, *files))
             for engine in engines:
-                reps = mode.batch_repeat.get(engine, repeat) if args.repeat is None else repeat
-                runs = [run_batch(engine, profiles[size], requests[n_req], n_req, as_of, args) for _ in range(reps)]
-                results["batch"].setdefault(engine, {})[size] = median_of(runs)
+                results["batch"].setdefault(engine, {})[size] = median_of(batch_runs[engine])
                 r = results["batch"][engine][size]
                 log(
                     f"batch {engine}: {n_req:,} requests × {size:,} profiles: {r['wall_s']:.2f} s, "
