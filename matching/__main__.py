@@ -1,3 +1,7 @@
-from matching.cli import run
+import gc
+
+gc.disable()  # before the imports too: see matching.cli.run
+
+from matching.cli import run  # noqa: E402
 
 run()
