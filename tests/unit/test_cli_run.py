@@ -11,6 +11,7 @@ def test_a_command_runs_with_the_collector_off_and_exits_frozen(monkeypatch):
     seen = []
     monkeypatch.setattr(cli, "main", lambda argv=None: seen.append(gc.isenabled()) or 3)
     enabled = gc.isenabled()
+    gc.unfreeze()  # so that what is frozen below is run's doing
     try:
         with pytest.raises(SystemExit) as exited:
             cli.run()
