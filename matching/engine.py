@@ -6,6 +6,7 @@ import ctypes
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,7 +58,10 @@ def release_freed_memory() -> None:
         trim(0)
 
 
+@cache
 def _libc() -> ctypes.CDLL | None:
+    # Opened once: each handle ctypes opens is a small cycle of objects, which a command (its
+    # collector off, see matching.cli.run) would keep to its end, one per build or load.
     try:
         return ctypes.CDLL(None)  # the symbols already loaded in the process: its C library's
     except (OSError, TypeError):  # TypeError: Windows' ctypes wants a library name
