@@ -49,7 +49,7 @@ def examples(name: str, as_of: date) -> pd.DataFrame:
         queries = [analyzer.analyse(t, lang) for t, lang in zip(block["text"], languages, strict=True)]
         vectors = analyzer.vectorize(queries)
         evidence = np.array([q.evidence_terms for q in queries])
-        picked, scores = matcher._rank_vectors(vectors, filters, 10, evidence=evidence)
+        picked, scores, _ = matcher._rank_vectors(vectors, filters, 10, evidence=evidence)
         coverage, relative = features_of(scores, vectors @ matcher.index.max_impact_)
         for b, request_id in enumerate(block["id"]):
             for k in range(picked.shape[1]):

@@ -64,9 +64,8 @@ def main() -> None:
     for block in itertools.islice(iter_request_blocks(args.requests, 1024), -(-args.limit // 1024)):
         queries = [matcher.query_analyzer.analyse(r["text"], r.get("language") or None) for r in block]
         vectors = matcher.query_analyzer.vectorize(queries)
-        rows, _ = matcher._rank_vectors(vectors, filters, 10, None, np.array([q.evidence_terms for q in queries]))
-        b, k = np.nonzero(rows >= 0)
-        explained.append((vectors, b, rows[b, k]))
+        ranked = matcher._rank_vectors(vectors, filters, 10, None, np.array([q.evidence_terms for q in queries]))
+        explained.append(ranked.hits)
     reranking.Reranker.rescore = rescore  # type: ignore[method-assign]
     n_requests = sum(call[1].shape[0] for call in calls)
 
@@ -150,9 +149,8 @@ def main() -> None:
             reranker.rescore(*call)
 
     def explain_all() -> None:
-        for vectors, query_rows, profile_rows in explained:
-            for _ in explainer._top_terms(vectors, query_rows, profile_rows):
-                pass
+        for hits in explained:
+            explainer._top_terms(hits)
 
     for name, fn in (("rescore", rescore_all), ("explanation (numpy)", explain_all)):
         print(f"{name:<20} {1e6 * least(fn, number=1) / n_requests:7.1f} µs/request ({n_requests:,} requests)")

@@ -92,9 +92,9 @@ def main() -> None:
         vector = analyzer.vectorize([query])
         evidence = np.array([query.evidence_terms])
         times.append(time.perf_counter())
-        rows, _ = matcher._rank_vectors(vector, filters, 10, None, evidence)
+        ranked = matcher._rank_vectors(vector, filters, 10, None, evidence)
         times.append(time.perf_counter())
-        explainer.explain(vector, rows, [query])
+        explainer.explain(ranked.rows, ranked.hits, [query])
         times.append(time.perf_counter())
         names = ("detection", "analysis", "vectorising", "ranking", "explanation")
         for name, before, after in zip(names, [started, *times[:-1]], times, strict=True):
@@ -120,7 +120,7 @@ def main() -> None:
         candidates = allowed_rows[best_columns(partial, depth)]
         confidence = np.minimum(1.0, evidence / matcher.confident_terms)[:, None]
         prior = reranker.prior_factor(vector, candidates, confidence)
-        rows, _ = matcher._rank_vectors(vector, filters, 10, None, evidence)
+        ranked = matcher._rank_vectors(vector, filters, 10, None, evidence)
         for name, fn in (
             ("detection", lambda: detect_language(text)),
             ("analysis (declared)", lambda: analyzer.analyse(text, language)),
@@ -130,7 +130,7 @@ def main() -> None:
             ("domain prior", lambda: reranker.prior_factor(vector, candidates, confidence)),
             ("re-ranking", lambda: reranker.rescore(vector, candidates, prior, confidence)),
             ("ranking in all", lambda: matcher._rank_vectors(vector, filters, 10, None, evidence)),
-            ("explanation", lambda: explainer.explain(vector, rows, [query])),
+            ("explanation", lambda: explainer.explain(ranked.rows, ranked.hits, [query])),
             ("search in all", lambda: matcher.search(text, filters, top_k=10)),
         ):
             stages[name] = stages.get(name, 0.0) + least(fn)

@@ -89,10 +89,10 @@ def main() -> None:
         evidence = np.array([q.evidence_terms for q in queries])
         stages["vectorize"] += time.perf_counter() - t
         t = time.perf_counter()
-        rows, _ = matcher._rank_vectors(vectors, filters, 10, None, evidence)
+        ranked = matcher._rank_vectors(vectors, filters, 10, None, evidence)
         stages["rank"] += time.perf_counter() - t
         t = time.perf_counter()
-        matcher._explainer().explain(vectors, rows, queries)
+        matcher._explainer().explain(ranked.rows, ranked.hits, queries)
         stages["explain"] += time.perf_counter() - t
         t = time.perf_counter()
         match_block(matcher, block, filters, 10)

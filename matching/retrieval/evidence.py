@@ -2,11 +2,94 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 import numpy as np
 
 from matching.index.profiles import ProfileIndex
 
-__all__ = ["in_small_groups", "lone_expansions"]
+__all__ = ["PairHits", "in_small_groups", "lone_expansions", "pair_hits"]
+
+
+class PairHits(NamedTuple):
+    """The entries of (request, profile) pairs that the request meets: what a pair's score sums,
+    and what its explanation shows. Re-ranking finds them for every candidate; the explanation
+    reads those of the ranked pairs instead of gathering and multiplying the entries again.
+
+    ``bounds`` (n_pairs + 1,): pair ``i``'s hits at ``bounds[i]:bounds[i + 1]``, in the order of
+    its profile's stored entries; ``columns`` (n_hits,): their terms; ``products`` (n_hits,),
+    float32: request weight times profile impact, 0.0 for a lone expansion (no evidence, see
+    :func:`lone_expansions`); ``positions`` (n_hits,): their places in ``index.matrix_``'s stored
+    entries.
+    """
+
+    bounds: np.ndarray
+    columns: np.ndarray
+    products: np.ndarray
+    positions: np.ndarray
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.bounds) - 1
+
+    def select(self, pairs: np.ndarray) -> PairHits:
+        """The hits of ``pairs`` (positions among these pairs; -1 for a pair without any), in that order."""
+        pairs = np.asarray(pairs).ravel()
+        valid = pairs >= 0
+        safe = np.where(valid, pairs, 0)
+        starts = self.bounds.take(safe)
+        lengths = np.where(valid, self.bounds.take(safe + 1) - starts, 0)
+        bounds = np.zeros(len(pairs) + 1, dtype=np.intp)
+        lengths.cumsum(out=bounds[1:])
+        at = (starts - bounds[:-1]).repeat(lengths) + np.arange(bounds[-1])
+        return PairHits(bounds, self.columns.take(at), self.products.take(at), self.positions.take(at))
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[PairHits]) -> PairHits:
+        """The pairs of ``parts``, one part after the other."""
+        if len(parts) <= 1:
+            return parts[0] if parts else cls.empty(0)
+        shifts = np.cumsum([0] + [len(p.columns) for p in parts[:-1]])
+        bounds = np.concatenate([[0]] + [p.bounds[1:] + shift for p, shift in zip(parts, shifts, strict=True)])
+        return cls(
+            bounds,
+            np.concatenate([p.columns for p in parts]),
+            np.concatenate([p.products for p in parts]),
+            np.concatenate([p.positions for p in parts]),
+        )
+
+    @classmethod
+    def empty(cls, n_pairs: int) -> PairHits:
+        """``n_pairs`` pairs without hits."""
+        none = np.zeros(0, dtype=np.intp)
+        return cls(np.zeros(n_pairs + 1, dtype=np.intp), none, np.zeros(0, dtype=np.float32), none)
+
+
+def pair_hits(
+    index: ProfileIndex,
+    min_expansion_terms: int,
+    rows: np.ndarray,
+    offsets: np.ndarray,
+    columns: np.ndarray,
+    products: np.ndarray,
+) -> PairHits:
+    """The hits of pairs whose profiles' entries were gathered (``offsets, columns`` as
+    :func:`matching.index.sparse.row_slices` gives them for ``rows``, the pairs' profile rows)
+    and multiplied by their requests' weights (``products``, one per entry).
+
+    Pairs of one request should come together, in ascending order (the fast order of
+    :func:`lone_expansions`).
+    """
+    # A request meets few of its profiles' entries: only the non-zero products are kept
+    # (leaving zeros out of a sum changes nothing).
+    hit = np.flatnonzero(products)
+    bounds = np.searchsorted(hit, offsets)
+    pairs = np.arange(len(rows)).repeat(np.diff(bounds))
+    kept = products.take(hit)
+    positions = (index.matrix_.indptr.take(rows) - offsets[:-1]).take(pairs) + hit
+    kept[lone_expansions(index, min_expansion_terms, positions, pairs)] = 0.0
+    return PairHits(bounds, columns.take(hit), kept, positions)
 
 
 def lone_expansions(

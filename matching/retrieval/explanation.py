@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from matching.analysis.query import AnalysedQuery, TermOrigin
 from matching.index.profiles import ProfileIndex
 from matching.index.sparse import dense_rows, row_slices
-from matching.retrieval.evidence import lone_expansions
+from matching.retrieval.evidence import PairHits, pair_hits
 
 __all__ = ["Explainer", "MatchedTerm", "explained_term", "matched_term", "term_label"]
 
@@ -80,30 +80,33 @@ class Explainer:
         self.chunk_cells = chunk_cells
 
     def explain(
-        self, vectors: sp.csr_matrix, rows: np.ndarray, queries: Sequence[AnalysedQuery]
+        self, rows: np.ndarray, hits: PairHits, queries: Sequence[AnalysedQuery]
     ) -> list[list[tuple[MatchedTerm, ...]]]:
-        """Matched terms for every (query, ranked row) pair, largest contribution first."""
-        b_idx, k_idx = np.nonzero(rows >= 0)
-        out: list[list[tuple[MatchedTerm, ...]]] = [[()] * rows.shape[1] for _ in range(rows.shape[0])]
-        if len(b_idx) == 0:
+        """Matched terms for every (query, ranked row) pair, largest contribution first.
+
+        ``rows`` (n_queries, k): ranked profile rows, -1 for none; ``hits``: those of the
+        n_queries * k pairs, row-major, as the ranking found them.
+        """
+        n_queries, k = rows.shape
+        out: list[list[tuple[MatchedTerm, ...]]] = [[()] * k for _ in range(n_queries)]
+        bounds, columns, values, expanded = self._top_terms(hits)
+        if len(columns) == 0:
             return out
         display, terms = self.index.display_, self.index.terms_
-        request_of, rank_of = b_idx.tolist(), k_idx.tolist()
+        kept_columns = columns.tolist()
+        # Rounded in float64, as round(v, 4) would: a float32 value times 10**4 is exact in
+        # float64, so rint and the division give the same nearest double.
+        kept_values = np.round(values.astype(np.float64), 4).tolist()
         new = tuple.__new__  # MatchedTerm's own __new__ is a Python function: one call more per term
-        current = -1
-        origins: dict[int, TermOrigin] = {}
-        described: dict[object, tuple[str, str, str, str, str | None]] = {}
-        for pairs, bounds, columns, values, expanded in self._top_terms(vectors, b_idx, rows[b_idx, k_idx]):
-            kept_columns = columns.tolist()
-            # Rounded in float64, as round(v, 4) would: a float32 value times 10**4 is exact in
-            # float64, so rint and the division give the same nearest double.
-            kept_values = np.round(values.astype(np.float64), 4).tolist()
-            for pair, lo, hi in zip(pairs.tolist(), bounds[:-1], bounds[1:], strict=True):
-                b = request_of[pair]
-                if b != current:
-                    # A request's matches share most of their terms: only the contribution differs
-                    # from one profile to the next, so each term is described once per request.
-                    current, origins, described = b, queries[b].origins, {}
+        for b, (q_out, query) in enumerate(zip(out, queries, strict=True)):
+            origins = query.origins
+            # A request's matches share most of their terms: only the contribution differs
+            # from one profile to the next, so each term is described once per request.
+            described: dict[object, tuple[str, str, str, str, str | None]] = {}
+            for rank in range(k):
+                lo, hi = bounds[b * k + rank], bounds[b * k + rank + 1]
+                if lo == hi:
+                    continue
                 matched = []
                 for c, v, e in zip(kept_columns[lo:hi], kept_values[lo:hi], expanded[lo:hi], strict=True):
                     key = c if e is None else (c, e)
@@ -112,7 +115,7 @@ class Explainer:
                         term, via, words, target = explained_term(display[c], origins.get(c), e)
                         d = described[key] = (term, str(terms[c]), via, words, target)
                     matched.append(new(MatchedTerm, (d[0], d[1], v, d[2], d[3], d[4])))
-                out[b][rank_of[pair]] = tuple(matched)
+                q_out[rank] = tuple(matched)
         return out
 
     def contributions(
@@ -120,29 +123,25 @@ class Explainer:
     ) -> Iterator[tuple[int, list[int], list[float], list[str | None]]]:
         """Yield ``(pair, columns, values, expanded)``: the top terms of each (query, profile)
         pair, and for each the technical phrase of the profile it came through when the profile
-        holds it only by document expansion (else None). Pairs come grouped by request.
+        holds it only by document expansion (else None), the pairs in the order given.
         """
-        for pairs, bounds, columns, values, expanded in self._top_terms(vectors, query_rows, profile_rows):
-            kept_columns, kept_values = columns.tolist(), values.tolist()
-            for pair, lo, hi in zip(pairs.tolist(), bounds[:-1], bounds[1:], strict=True):
-                yield pair, kept_columns[lo:hi], kept_values[lo:hi], expanded[lo:hi]
+        bounds, columns, values, expanded = self._top_terms(self.pair_hits(vectors, query_rows, profile_rows))
+        kept_columns, kept_values = columns.tolist(), values.tolist()
+        for pair, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            yield pair, kept_columns[lo:hi], kept_values[lo:hi], expanded[lo:hi]
 
-    def _top_terms(
-        self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray
-    ) -> Iterator[tuple[np.ndarray, list[int], np.ndarray, np.ndarray, list[str | None]]]:
-        """Yield, a chunk of requests at a time, ``(pairs, bounds, columns, values, expanded)``:
-        the pairs' top terms, those of ``pairs[i]`` at ``bounds[i]:bounds[i + 1]``, largest
-        first (see :meth:`contributions`). Pairs come grouped by request.
+    def pair_hits(self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray) -> PairHits:
+        """The hits of (``vectors[query_rows[i]]``, ``profile_rows[i]``) pairs, in that order.
 
         Requests are made dense a few at a time (``chunk_cells``) and the profile rows' terms of
-        their pairs are gathered at once, so each product is a 1-d gather; only the final,
-        short per-pair lists are built in Python.
+        their pairs are gathered at once, so each product is a 1-d gather.
         """
         n_terms, matrix = self.index.n_terms, self.index.matrix_
         vectors = vectors.tocsr()
         by_query = np.argsort(query_rows, kind="stable")
         sorted_queries = query_rows[by_query]
         chunk = max(1, self.chunk_cells // max(n_terms, 1))
+        parts, order = [], []
         for lo in range(0, vectors.shape[0], chunk):
             hi = min(vectors.shape[0], lo + chunk)
             pairs = by_query[np.searchsorted(sorted_queries, lo) : np.searchsorted(sorted_queries, hi)]
@@ -151,28 +150,41 @@ class Explainer:
             dense = dense_rows(vectors, lo, hi).ravel()
             rows = profile_rows[pairs]
             offsets, columns, values = row_slices(matrix, rows)
-            lengths = np.diff(offsets)
-            products = values * dense.take(np.repeat((query_rows[pairs] - lo) * n_terms, lengths) + columns)
-            # Only the non-zero products are read further (few: a request meets few terms).
-            hit = np.flatnonzero(products != 0)
-            owner = np.repeat(np.arange(len(pairs)), lengths).take(hit)
-            positions = (matrix.indptr[rows] - offsets[:-1]).take(owner) + hit
-            evidence = np.flatnonzero(~lone_expansions(self.index, self.min_expansion_terms, positions, owner))
-            chosen = hit.take(evidence)
-            owner, positions = owner.take(evidence), positions.take(evidence)
-            columns, products = columns.take(chosen), products.take(chosen)
-            # Largest products first within each pair (owner is ascending), the first few kept:
-            # np.lexsort((-products, owner))'s order, from two stable sorts, the second a radix
-            # sort when the pairs fit 16 bits: about a third of lexsort's time (bench/README.md).
-            by_product = np.argsort(-products, kind="stable")
-            owners = owner.astype(np.uint16) if len(pairs) <= 1 << 16 else owner
-            order = by_product.take(np.argsort(owners.take(by_product), kind="stable"))
-            starts = np.searchsorted(owner, np.arange(len(pairs) + 1))
-            rank = np.arange(len(order)) - starts[owner[order]]
-            keep = order[rank < self.explain_terms]
-            bounds = np.searchsorted(owner[keep], np.arange(len(pairs) + 1)).tolist()
-            expanded = self.index.expansion_sources_at(positions[keep])
-            yield pairs, bounds, columns[keep], products[keep], expanded
+            cells = ((query_rows[pairs] - lo) * n_terms).repeat(np.diff(offsets)) + columns
+            products = values * dense.take(cells)
+            parts.append(pair_hits(self.index, self.min_expansion_terms, rows, offsets, columns, products))
+            order.append(pairs)
+        if not parts:
+            return PairHits.empty(len(query_rows))
+        # Back to the pairs' order: position i of the chunks' order is pair order[i].
+        found = PairHits.concatenate(parts)
+        return found.select(np.argsort(np.concatenate(order), kind="stable"))
+
+    def _top_terms(self, hits: PairHits) -> tuple[list[int], np.ndarray, np.ndarray, list[str | None]]:
+        """``(bounds, columns, values, expanded)``: the first ``explain_terms`` hits of each pair
+        that are evidence, largest product first, those of pair ``i`` at ``bounds[i]:bounds[i + 1]``;
+        ``expanded`` as in :meth:`contributions`.
+
+        Sorted by array operations over all pairs at once; only the final, short per-pair lists
+        are built in Python.
+        """
+        n_pairs = hits.n_pairs
+        evidence = np.flatnonzero(hits.products)  # lone expansions are 0: no evidence
+        owner = np.arange(n_pairs).repeat(np.diff(hits.bounds)).take(evidence)
+        products = hits.products.take(evidence)
+        # Largest products first within each pair (owner is ascending), the first few kept:
+        # np.lexsort((-products, owner))'s order, from two stable sorts, the second a radix
+        # sort when the pairs fit 16 bits: about a third of lexsort's time (bench/README.md).
+        by_product = np.argsort(-products, kind="stable")
+        owners = owner.astype(np.uint16) if n_pairs <= 1 << 16 else owner
+        order = by_product.take(np.argsort(owners.take(by_product), kind="stable"))
+        starts = np.searchsorted(owner, np.arange(n_pairs + 1))
+        rank = np.arange(len(order)) - starts[owner[order]]
+        keep = order[rank < self.explain_terms]
+        bounds = np.searchsorted(owner[keep], np.arange(n_pairs + 1)).tolist()
+        chosen = evidence.take(keep)
+        expanded = self.index.expansion_sources_at(hits.positions.take(chosen))
+        return bounds, hits.columns.take(chosen), products.take(keep), expanded
 
 
 def explained_term(display: str, origin: TermOrigin | None, expanded: str | None) -> tuple[str, str, str, str | None]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,6 +28,7 @@ from matching.index.profiles import ProfileIndex
 from matching.retrieval.calibration import DEFAULT_CALIBRATION, ScoreCalibration
 from matching.retrieval.candidates import CandidateGenerator, FilteredIndex, best_columns, first_stage_scores
 from matching.retrieval.domain_prior import DomainPrior
+from matching.retrieval.evidence import PairHits
 from matching.retrieval.explanation import Explainer, MatchedTerm, term_label
 from matching.retrieval.filters import MatchFilters
 from matching.retrieval.reranking import Reranker
@@ -51,6 +53,16 @@ class Match:
     score: float
     row: int
     matched_terms: tuple[MatchedTerm, ...]
+
+
+class RankedRows(NamedTuple):
+    """Each request's ranked profile rows (n_queries, top_k), -1 where fewer profiles qualify;
+    their scores (n_queries, top_k), float32 in [0, 1], descending per row; and the hits of the
+    n_queries * top_k (request, row) pairs, row-major (none where the row is -1)."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    hits: PairHits
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,12 +176,13 @@ class Matcher:
         queries = self.query_analyzer.analyse_many(texts, languages)
         vectors = self.query_analyzer.vectorize(queries)
         evidence = np.array([q.evidence_terms for q in queries])
-        rows, scores = self._rank_vectors(vectors, filters or MatchFilters(), top_k, max_per_holder, evidence)
-        explained = self._explainer().explain(vectors, rows, queries)
+        ranked = self._rank_vectors(vectors, filters or MatchFilters(), top_k, max_per_holder, evidence)
+        explained = self._explainer().explain(ranked.rows, ranked.hits, queries)
         ids = self.index.metadata_.ids_
         results = []
         # Plain lists: indexing numpy arrays element by element costs more than the conversion.
-        for q, q_rows, q_scores, q_terms in zip(queries, rows.tolist(), scores.tolist(), explained, strict=True):
+        rows, scores = ranked.rows.tolist(), ranked.scores.tolist()
+        for q, q_rows, q_scores, q_terms in zip(queries, rows, scores, explained, strict=True):
             matches = [
                 Match(rank + 1, str(ids[row]), q_scores[rank], row, q_terms[rank])
                 for rank, row in enumerate(q_rows)
@@ -198,18 +211,13 @@ class Matcher:
         top_k: int,
         max_per_holder: int | None = None,
         evidence: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k rows and scores for each query vector.
+    ) -> RankedRows:
+        """Top-k rows and scores for each query vector, and the hits of each (query, row) pair.
 
         First, candidates: each request's ``rerank_depth`` best profiles by the score of its
         selective terms (one sparse product with the allowed profiles). Then, on the candidates
         only: exact scores, the domain prior and pseudo-relevance feedback, which would be too
         costly on every profile.
-
-        Returns
-        -------
-        rows : ndarray of int, shape (n_queries, top_k); -1 where fewer profiles qualify.
-        scores : ndarray of float32, shape (n_queries, top_k), in [0, 1], descending per row.
         """
         allowed_rows, allowed_postings, frequent = self._allowed(filters)
         n_queries = vectors.shape[0]
@@ -225,9 +233,17 @@ class Matcher:
                 )
                 for i in range(0, n_queries, step)
             ]
-            return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
+            return RankedRows(
+                np.vstack([p.rows for p in parts]),
+                np.vstack([p.scores for p in parts]),
+                PairHits.concatenate([p.hits for p in parts]),
+            )
         if len(allowed_rows) == 0:
-            return np.full((n_queries, top_k), -1), np.zeros((n_queries, top_k), dtype=np.float32)
+            return RankedRows(
+                np.full((n_queries, top_k), -1),
+                np.zeros((n_queries, top_k), dtype=np.float32),
+                PairHits.empty(n_queries * top_k),
+            )
         depth = min(len(allowed_rows), max(self.rerank_depth, top_k * 4 + 16 if max_per_holder else top_k))
         # Candidates from the request's selective terms only: frequent terms cost most of the
         # product (their postings are long) yet weigh little (low idf); their part of the score
@@ -246,23 +262,28 @@ class Matcher:
         confidence = np.minimum(1.0, np.asarray(evidence, dtype=np.float64) / self.confident_terms)[:, None]
         reranker = self._reranker()
         prior = reranker.prior_factor(vectors, candidates, confidence)
-        scores = reranker.rescore(vectors, candidates, prior, confidence)
+        scores, hits = reranker.rescore(vectors, candidates, prior, confidence)
         order = np.argsort(-scores, axis=1, kind="stable")
         candidates = np.take_along_axis(candidates, order, axis=1)
         scores = np.take_along_axis(scores, order, axis=1).astype(np.float32, copy=False)
+        pairs = order + np.arange(0, n_queries * depth, depth)[:, None]  # into the hits, row-major
         if max_per_holder:
-            candidates, scores = reranker.cap_per_holder(candidates, scores, top_k, max_per_holder)
+            candidates, scores, pairs = reranker.cap_per_holder(candidates, scores, pairs, top_k, max_per_holder)
         rows = candidates[:, :top_k].copy()
         top = scores[:, :top_k].copy()
-        rows[top <= 0] = -1  # a profile sharing nothing with the request is no match
-        top[top <= 0] = 0.0
+        pairs = pairs[:, :top_k].copy()
+        none = top <= 0  # a profile sharing nothing with the request is no match
+        rows[none] = -1
+        pairs[none] = -1
+        top[none] = 0.0
         ceilings = vectors @ self.index.max_impact_
         top = top if self.calibration is None else self.calibration.transform(top, ceilings, evidence)
         if rows.shape[1] < top_k:  # fewer profiles than top_k
-            pad = top_k - rows.shape[1]
-            rows = np.pad(rows, ((0, 0), (0, pad)), constant_values=-1)
-            top = np.pad(top, ((0, 0), (0, pad)))
-        return rows, top
+            pad = ((0, 0), (0, top_k - rows.shape[1]))
+            rows = np.pad(rows, pad, constant_values=-1)
+            pairs = np.pad(pairs, pad, constant_values=-1)
+            top = np.pad(top, pad)
+        return RankedRows(rows, top, hits.select(pairs))
 
     def _allowed(self, filters: MatchFilters) -> FilteredIndex:
         """Rows passing ``filters``, the index restricted to them, transposed, and its frequent

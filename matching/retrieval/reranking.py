@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from matching.index.profiles import ProfileIndex
 from matching.index.sparse import dense_rows, row_entries, row_slices, row_sums
 from matching.retrieval.domain_prior import DomainPrior
-from matching.retrieval.evidence import lone_expansions
+from matching.retrieval.evidence import PairHits, pair_hits
 
 __all__ = ["Reranker"]
 
@@ -53,9 +53,11 @@ class Reranker:
 
     def rescore(
         self, vectors: sp.csr_matrix, candidates: np.ndarray, prior: np.ndarray | float, confidence: np.ndarray
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, PairHits]:
         """Final scores of the candidates, shape like ``candidates``: exact BM25 scores (every
-        term counted) times the prior, with pseudo-relevance feedback when ``feedback_weight`` > 0.
+        term counted) times the prior, with pseudo-relevance feedback when ``feedback_weight`` > 0;
+        and the hits of the (request, candidate) pairs, row-major (``candidates.ravel()``'s order),
+        which the explanation reads.
 
         Feedback adds to each candidate ``g * best * cos(c, x)``: ``c`` is the centroid of the
         first ``feedback_docs`` candidates' rows, ``best`` the request's best score and ``g`` the
@@ -70,26 +72,19 @@ class Reranker:
         g, m = self.feedback_weight, min(self.feedback_docs, depth)
         prior = np.broadcast_to(prior, candidates.shape)
         out = np.empty((n_queries, depth))
+        hits = []
         chunk = max(1, self.chunk_cells // max(n_terms, 1))
         for lo in range(0, n_queries, chunk):
             hi = min(n_queries, lo + chunk)
             rows = candidates[lo:hi].ravel()
-            size = len(rows)
             dense = dense_rows(vectors, lo, hi).ravel()
             offsets, columns, values = row_slices(matrix, rows)
             # Flat positions in the dense (request, term) chunk, for one cheap 1-d gather per
             # use; a request's candidates' entries come together, so one offset per request.
-            cells = np.repeat(np.arange(0, (hi - lo) * n_terms, n_terms), np.diff(offsets[::depth])) + columns
-            products = values * dense.take(cells)
-            # A request meets few of its candidates' entries: the rest reads the non-zero
-            # products only (leaving zeros out of a sum changes nothing).
-            hit = np.flatnonzero(products != 0)
-            bounds = np.searchsorted(hit, offsets)  # the hits of rows[i] at bounds[i]:bounds[i + 1]
-            pairs = np.repeat(np.arange(size), np.diff(bounds))
-            kept = products.take(hit)
-            positions = (matrix.indptr[rows] - offsets[:-1]).take(pairs) + hit
-            kept[lone_expansions(index, self.min_expansion_terms, positions, pairs)] = 0.0
-            dots = row_sums(bounds, columns.take(hit), kept, n_terms).reshape(hi - lo, depth)
+            cells = np.arange(0, (hi - lo) * n_terms, n_terms).repeat(np.diff(offsets[::depth])) + columns
+            found = pair_hits(index, self.min_expansion_terms, rows, offsets, columns, values * dense.take(cells))
+            hits.append(found)
+            dots = row_sums(found.bounds, found.columns, found.products, n_terms).reshape(hi - lo, depth)
             scores = dots * prior[lo:hi]
             if g <= 0:
                 out[lo:hi] = scores
@@ -106,7 +101,7 @@ class Reranker:
             # Feedback reorders the profiles that share terms with the request; it never makes a
             # match of a profile sharing none (it would have nothing to show for it).
             out[lo:hi] = np.where(dots > 0, scores + g * confidence[lo:hi] * best * cx * prior[lo:hi], 0.0)
-        return out
+        return out, PairHits.concatenate(hits)
 
     def centroids(self, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Dense L2-normalised weighted sums of L2-normalised index rows: ``rows`` and
@@ -124,20 +119,24 @@ class Reranker:
         return centroids
 
     def cap_per_holder(
-        self, candidates: np.ndarray, scores: np.ndarray, top_k: int, cap: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self, candidates: np.ndarray, scores: np.ndarray, pairs: np.ndarray, top_k: int, cap: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The first ``top_k`` of each request's ranked ``candidates`` (with their ``scores`` and
+        ``pairs``, any per-candidate labels) taking at most ``cap`` of one holder; -1, 0 and -1
+        pad a request with fewer."""
         holders = self.index.metadata_.holders_
         rows_out = np.full((candidates.shape[0], top_k), -1, dtype=candidates.dtype)
         scores_out = np.zeros((candidates.shape[0], top_k), dtype=scores.dtype)
+        pairs_out = np.full((candidates.shape[0], top_k), -1, dtype=pairs.dtype)
         for b in range(candidates.shape[0]):  # loops over the short candidate list only
             seen: dict[str, int] = {}
             j = 0
-            for row, score in zip(candidates[b], scores[b], strict=True):
+            for row, score, pair in zip(candidates[b], scores[b], pairs[b], strict=True):
                 if score <= 0 or j >= top_k:
                     break
                 holder = holders[row]
                 if seen.get(holder, 0) < cap:
                     seen[holder] = seen.get(holder, 0) + 1
-                    rows_out[b, j], scores_out[b, j] = row, score
+                    rows_out[b, j], scores_out[b, j], pairs_out[b, j] = row, score, pair
                     j += 1
-        return rows_out, scores_out
+        return rows_out, scores_out, pairs_out
