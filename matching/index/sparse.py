@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["dense_rows", "row_entries", "row_slices", "row_sums"]
+__all__ = ["dense_rows", "long_rows", "row_entries", "row_slices", "row_sums"]
 
 
 def row_entries(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -45,6 +45,26 @@ def row_slices(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.
     np.cumsum(lengths, out=offsets[1:])
     positions = np.repeat(starts - offsets[:-1], lengths) + np.arange(int(offsets[-1]))
     return offsets, matrix.indices[positions], matrix.data[positions]
+
+
+def long_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stored entries of a few rows of a CSR matrix, one row after the other, as
+    ``(lengths, columns, values)``: ``lengths[i]`` entries of ``rows[i]``.
+
+    The same entries as :func:`row_entries`, copied slice by slice: for a few rows, or rows of
+    hundreds of entries, a slice per row costs less than gathering entry by entry (one request's
+    postings, about 39 rows and 14,600 entries: its first stage 82–87 µs against 122 µs; the
+    feedback's 3 profile rows: 14 against 22 µs; bench/README.md). On many short rows (a
+    request's 50 candidates) the gather is faster (46–55 against 67–83 µs).
+    """
+    indptr = matrix.indptr
+    starts, ends = indptr.take(rows), indptr.take(rows + 1)
+    bounds = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    if not bounds:
+        return np.zeros(0, dtype=indptr.dtype), matrix.indices[:0].copy(), matrix.data[:0].copy()
+    columns = np.concatenate([matrix.indices[lo:hi] for lo, hi in bounds])
+    values = np.concatenate([matrix.data[lo:hi] for lo, hi in bounds])
+    return ends - starts, columns, values
 
 
 def row_sums(offsets: np.ndarray, columns: np.ndarray, values: np.ndarray, n_columns: int) -> np.ndarray:

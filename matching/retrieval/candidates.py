@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from matching.index.profiles import ProfileIndex
-from matching.index.sparse import row_entries
+from matching.index.sparse import long_rows
 from matching.retrieval.filters import MatchFilters
 
 __all__ = [
@@ -79,8 +79,8 @@ def first_stage_scores(vectors: sp.csr_matrix, postings: sp.csr_matrix, dropped:
     if dropped is not None:
         keep = kept_entries(vectors, dropped)
         columns, values = columns[keep], values[keep]
-    owner, profiles, weights = row_entries(postings, columns)
-    scores = np.bincount(profiles, weights * values[owner], minlength=postings.shape[1])
+    lengths, profiles, weights = long_rows(postings, columns)
+    scores = np.bincount(profiles, weights * values.repeat(lengths), minlength=postings.shape[1])
     return scores.astype(np.float32)[None, :]
 
 

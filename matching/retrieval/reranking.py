@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from matching.index.profiles import ProfileIndex
-from matching.index.sparse import dense_rows, row_entries, row_slices, row_sums
+from matching.index.sparse import dense_rows, long_rows, row_slices, row_sums
 from matching.retrieval.domain_prior import DomainPrior
 from matching.retrieval.evidence import PairHits, pair_hits
 
@@ -108,7 +108,9 @@ class Reranker:
         ``weights`` of shape (n, m) give an array of shape (n, n_terms)."""
         n, m = rows.shape
         n_terms = self.index.n_terms
-        owner, columns, values = row_entries(self.index.matrix_, rows.ravel())
+        # A few rows of a hundred entries or so: copied slice by slice (see long_rows).
+        lengths, columns, values = long_rows(self.index.matrix_, rows.ravel())
+        owner = np.arange(n * m).repeat(lengths)
         row_norms = self.index.row_norms_[rows.ravel()]
         scale = weights.ravel() / np.where(row_norms > 0, row_norms, 1.0)
         centroids: np.ndarray = np.bincount(

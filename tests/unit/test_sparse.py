@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from matching.index.sparse import _SCIPY_MIN_SUMMED, dense_rows, row_entries, row_slices, row_sums
+from matching.index.sparse import _SCIPY_MIN_SUMMED, dense_rows, long_rows, row_entries, row_slices, row_sums
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +27,18 @@ def test_row_slices_are_row_entries_with_offsets(matrix, n_rows):
     # Entry j of rows[i] is stored at indptr[rows[i]] + j - offsets[i].
     positions = np.repeat(matrix.indptr[rows] - offsets[:-1], np.diff(offsets)) + np.arange(offsets[-1])
     assert np.array_equal(matrix.indices[positions], columns)
+
+
+@pytest.mark.parametrize("n_rows", [0, 1, 40])
+def test_long_rows_are_row_entries_slice_by_slice(matrix, n_rows):
+    rows = np.random.default_rng(n_rows).integers(0, matrix.shape[0], n_rows)
+    if n_rows:
+        rows[0] = 7  # an empty row
+    owner, columns, values = row_entries(matrix, rows)
+    lengths, long_columns, long_values = long_rows(matrix, rows)
+    assert np.array_equal(np.repeat(np.arange(len(rows)), lengths), owner)
+    assert np.array_equal(long_columns, columns) and np.array_equal(long_values, values)
+    assert long_columns.dtype == matrix.indices.dtype and long_values.dtype == matrix.data.dtype
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
