@@ -16,6 +16,9 @@ Builds the matcher, answers 10 requests to warm up, then, on the next ``--limit`
 - each stage of a warm request, least of 7 calls, averaged over the requests: language
   detection, analysis (language declared), vectorising, the first stage (candidates'
   scores and their selection), the domain prior, the re-ranking, explanation.
+- the copies of rows a request makes, each way the code could make them (the first stage's
+  postings, the feedback's 3 profiles, the 50 candidates), and its matrix built from int32 or
+  int64 row pointers; least of 7 calls, averaged over the requests.
 
 Compare checkouts by running it on each in turn, more than once: the machine's speed drifts.
 """
@@ -137,6 +140,34 @@ def main() -> None:
     print(f"warm stages, least of 7 calls, mean over {len(texts)} requests (µs):")
     for name, total in stages.items():
         print(f"  {name:22s} {1e6 * total / len(texts):8.1f}")
+
+    # The row copies of a request, each way (the choices of matching/index/sparse.py), and its
+    # matrix built from int32 or int64 row pointers (QueryAnalyzer.vectorize).
+    import scipy.sparse as sp
+
+    from matching.index.sparse import long_rows, row_entries, row_slices
+    from matching.retrieval.candidates import kept_entries
+
+    matrix, copies = matcher.index.matrix_, {}
+    for text in texts:
+        vector = analyzer.vectorize([analyzer.analyse(text)])
+        terms = vector.indices[kept_entries(vector, frequent)]
+        candidates = allowed_rows[best_columns(first_stage_scores(vector, postings, frequent), depth)][0]
+        parts = (vector.data, vector.indices, vector.indptr)
+        for name, fn in (
+            ("postings: long_rows", lambda: long_rows(postings, terms)),
+            ("postings: row_entries", lambda: row_entries(postings, terms)),
+            ("3 profiles: long_rows", lambda: long_rows(matrix, candidates[:3])),
+            ("3 profiles: row_entries", lambda: row_entries(matrix, candidates[:3])),
+            ("50 profiles: long_rows", lambda: long_rows(matrix, candidates)),
+            ("50 profiles: row_slices", lambda: row_slices(matrix, candidates)),
+            ("matrix, int32 indptr", lambda: sp.csr_matrix(parts, shape=vector.shape)),
+            ("matrix, int64 indptr", lambda: sp.csr_matrix(parts[:2] + (parts[2].astype(np.int64),), vector.shape)),
+        ):
+            copies[name] = copies.get(name, 0.0) + least(fn)
+    print(f"row copies and request matrices, least of 7 calls, mean over {len(texts)} requests (µs):")
+    for name, total in copies.items():
+        print(f"  {name:24s} {1e6 * total / len(texts):8.1f}")
 
 
 if __name__ == "__main__":
