@@ -169,7 +169,7 @@ class Explainer:
         are built in Python.
         """
         n_pairs = hits.n_pairs
-        evidence = np.flatnonzero(hits.products)  # lone expansions are 0: no evidence
+        evidence = np.flatnonzero(hits.products != 0)  # lone expansions are 0: no evidence
         owner = np.arange(n_pairs).repeat(np.diff(hits.bounds)).take(evidence)
         products = hits.products.take(evidence)
         # Largest products first within each pair (owner is ascending), the first few kept:
