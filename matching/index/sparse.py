@@ -52,10 +52,11 @@ def long_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.n
     ``(lengths, columns, values)``: ``lengths[i]`` entries of ``rows[i]``.
 
     The same entries as :func:`row_entries`, copied slice by slice: for a few rows, or rows of
-    hundreds of entries, a slice per row costs less than gathering entry by entry (one request's
-    postings, about 39 rows and 14,600 entries: its first stage 82–87 µs against 122 µs; the
-    feedback's 3 profile rows: 14 against 22 µs; bench/README.md). On many short rows (a
-    request's 50 candidates) the gather is faster (46–55 against 67–83 µs).
+    hundreds of entries, a slice per row costs less than gathering entry by entry (a request's
+    postings, about 39 rows of 14,600 entries in all, and the feedback's 3 profile rows: about
+    60% and half of the gather's time); on many short rows (a request's 50 candidates, about 100
+    entries each), the gather (:func:`row_slices`) takes two thirds of the slices' time
+    (bench/README.md).
     """
     indptr = matrix.indptr
     starts, ends = indptr.take(rows), indptr.take(rows + 1)
