@@ -9,7 +9,7 @@ import numpy as np
 
 from matching.index.profiles import ProfileIndex
 
-__all__ = ["PairHits", "in_small_groups", "lone_expansions", "pair_hits"]
+__all__ = ["PairHits", "in_small_groups", "lone_expansions", "pair_hits", "select_pairs"]
 
 
 class PairHits(NamedTuple):
@@ -64,6 +64,24 @@ class PairHits(NamedTuple):
         """``n_pairs`` pairs without hits."""
         none = np.zeros(0, dtype=np.intp)
         return cls(np.zeros(n_pairs + 1, dtype=np.intp), none, np.zeros(0, dtype=np.float32), none)
+
+
+def select_pairs(parts: Sequence[PairHits], pairs: np.ndarray) -> PairHits:
+    """The hits of ``pairs`` (n_requests, k), positions among the pairs of ``parts`` taken one
+    after the other (-1 for none): ``parts`` hold consecutive requests' pairs, as many per
+    request in each (the re-ranking's chunks), and a request's ``pairs`` are in its part.
+
+    Selected part by part, then joined: joining every candidate's hits first would copy a
+    batch chunk's hundreds of thousands of them for the few of its ranked pairs.
+    """
+    depth = sum(part.n_pairs for part in parts) // max(1, pairs.shape[0])
+    picked, start = [], 0
+    for part in parts:
+        n = part.n_pairs // depth
+        rows = pairs[start : start + n]
+        picked.append(part.select(rows if start == 0 else np.where(rows >= 0, rows - start * depth, -1)))
+        start += n
+    return PairHits.concatenate(picked) if picked else PairHits.empty(pairs.size)
 
 
 def pair_hits(

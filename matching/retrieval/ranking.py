@@ -28,7 +28,7 @@ from matching.index.profiles import ProfileIndex
 from matching.retrieval.calibration import DEFAULT_CALIBRATION, ScoreCalibration
 from matching.retrieval.candidates import CandidateGenerator, FilteredIndex, best_columns, first_stage_scores
 from matching.retrieval.domain_prior import DomainPrior
-from matching.retrieval.evidence import PairHits
+from matching.retrieval.evidence import PairHits, select_pairs
 from matching.retrieval.explanation import Explainer, MatchedTerm, term_label
 from matching.retrieval.filters import MatchFilters
 from matching.retrieval.reranking import Reranker
@@ -283,7 +283,7 @@ class Matcher:
             rows = np.pad(rows, pad, constant_values=-1)
             pairs = np.pad(pairs, pad, constant_values=-1)
             top = np.pad(top, pad)
-        return RankedRows(rows, top, hits.select(pairs))
+        return RankedRows(rows, top, select_pairs(hits, pairs))
 
     def _allowed(self, filters: MatchFilters) -> FilteredIndex:
         """Rows passing ``filters``, the index restricted to them, transposed, and its frequent

@@ -53,11 +53,11 @@ class Reranker:
 
     def rescore(
         self, vectors: sp.csr_matrix, candidates: np.ndarray, prior: np.ndarray | float, confidence: np.ndarray
-    ) -> tuple[np.ndarray, PairHits]:
+    ) -> tuple[np.ndarray, list[PairHits]]:
         """Final scores of the candidates, shape like ``candidates``: exact BM25 scores (every
         term counted) times the prior, with pseudo-relevance feedback when ``feedback_weight`` > 0;
         and the hits of the (request, candidate) pairs, row-major (``candidates.ravel()``'s order),
-        which the explanation reads.
+        which the explanation reads: one :class:`PairHits` per chunk of requests, in order.
 
         Feedback adds to each candidate ``g * best * cos(c, x)``: ``c`` is the centroid of the
         first ``feedback_docs`` candidates' rows, ``best`` the request's best score and ``g`` the
@@ -101,7 +101,7 @@ class Reranker:
             # Feedback reorders the profiles that share terms with the request; it never makes a
             # match of a profile sharing none (it would have nothing to show for it).
             out[lo:hi] = np.where(dots > 0, scores + g * confidence[lo:hi] * best * cx * prior[lo:hi], 0.0)
-        return out, PairHits.concatenate(hits)
+        return out, hits
 
     def centroids(self, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Dense L2-normalised weighted sums of L2-normalised index rows: ``rows`` and

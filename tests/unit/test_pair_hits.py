@@ -6,7 +6,7 @@ import pytest
 from engine_support import AS_OF
 
 from matching import MatchFilters
-from matching.retrieval.evidence import PairHits
+from matching.retrieval.evidence import PairHits, select_pairs
 
 
 def _hits(lengths: list[int], start: int = 0) -> PairHits:
@@ -33,6 +33,17 @@ def test_concatenate_puts_parts_one_after_the_other():
     assert _pairs_of(joined) == [[0], [1, 2], [], [], [], [3, 4, 5]]
     assert joined.n_pairs == 6
     assert PairHits.concatenate([]).n_pairs == 0
+
+
+def test_select_pairs_reads_each_requests_pairs_in_its_part():
+    """Three requests of 3 candidate pairs each, in two parts (the re-ranking's chunks): the
+    selection is that of the joined parts."""
+    parts = [_hits([1, 0, 2, 3, 0, 1]), _hits([2, 2, 0], start=7)]
+    pairs = np.array([[2, 0], [5, -1], [6, 7]])  # positions among the 9 pairs, row-major
+    picked = select_pairs(parts, pairs)
+    assert _pairs_of(picked) == _pairs_of(PairHits.concatenate(parts).select(pairs))
+    assert _pairs_of(picked) == [[1, 2], [0], [6], [], [7, 8], [9, 10]]
+    assert select_pairs([], np.zeros((0, 4), dtype=int)).n_pairs == 0
 
 
 @pytest.mark.parametrize("max_per_holder", [None, 1])
