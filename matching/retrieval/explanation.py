@@ -125,12 +125,12 @@ class Explainer:
         pair, and for each the technical phrase of the profile it came through when the profile
         holds it only by document expansion (else None), the pairs in the order given.
         """
-        bounds, columns, values, expanded = self._top_terms(self.pair_hits(vectors, query_rows, profile_rows))
+        bounds, columns, values, expanded = self._top_terms(self.hits_of_pairs(vectors, query_rows, profile_rows))
         kept_columns, kept_values = columns.tolist(), values.tolist()
         for pair, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             yield pair, kept_columns[lo:hi], kept_values[lo:hi], expanded[lo:hi]
 
-    def pair_hits(self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray) -> PairHits:
+    def hits_of_pairs(self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray) -> PairHits:
         """The hits of (``vectors[query_rows[i]]``, ``profile_rows[i]``) pairs, in that order.
 
         Requests are made dense a few at a time (``chunk_cells``) and the profile rows' terms of
