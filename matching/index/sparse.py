@@ -81,7 +81,7 @@ def row_sums(offsets: np.ndarray, columns: np.ndarray, values: np.ndarray, n_col
     and bincount itself is used.
     """
     if len(values) < _SCIPY_MIN_SUMMED:
-        owner = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        owner = np.repeat(np.arange(len(offsets) - 1), offsets[1:] - offsets[:-1])
         small: np.ndarray = np.bincount(owner, values, len(offsets) - 1)
         return small
     shape = (len(offsets) - 1, n_columns)
@@ -109,6 +109,6 @@ def dense_rows(vectors: sp.csr_matrix, lo: int, hi: int) -> np.ndarray:
     indptr = vectors.indptr
     start, end = int(indptr[lo]), int(indptr[hi])
     dense = np.zeros((hi - lo, vectors.shape[1]), dtype=vectors.dtype)
-    owner = np.repeat(np.arange(hi - lo), np.diff(indptr[lo : hi + 1]))
+    owner = np.repeat(np.arange(hi - lo), indptr[lo + 1 : hi + 1] - indptr[lo:hi])
     dense[owner, vectors.indices[start:end]] = vectors.data[start:end]
     return dense

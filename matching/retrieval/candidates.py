@@ -133,6 +133,6 @@ def kept_entries(vectors: sp.csr_matrix, dropped: np.ndarray) -> np.ndarray:
     keep = ~dropped[vectors.indices]
     if vectors.shape[0] == 1:  # one request: no count per row to make
         return keep if keep.any() else np.ones_like(keep)
-    row_of = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
+    row_of = np.repeat(np.arange(vectors.shape[0]), vectors.indptr[1:] - vectors.indptr[:-1])
     kept = np.bincount(row_of, weights=keep, minlength=vectors.shape[0])
     return keep | (kept == 0)[row_of]

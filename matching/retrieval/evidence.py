@@ -103,7 +103,7 @@ def pair_hits(
     # (leaving zeros out of a sum changes nothing).
     hit = np.flatnonzero(products != 0)  # on a boolean mask: 5x faster than on the floats
     bounds = np.searchsorted(hit, offsets)
-    pairs = np.arange(len(rows)).repeat(np.diff(bounds))
+    pairs = np.arange(len(rows)).repeat(bounds[1:] - bounds[:-1])
     kept = products.take(hit)
     positions = (index.matrix_.indptr.take(rows) - offsets[:-1]).take(pairs) + hit
     kept[lone_expansions(index, min_expansion_terms, positions, pairs)] = 0.0
@@ -151,7 +151,8 @@ def in_small_groups(keys: np.ndarray, min_size: int) -> np.ndarray:
     edges = np.empty(len(keys) + 1, dtype=bool)
     edges[0] = edges[-1] = True
     np.not_equal(ordered[1:], ordered[:-1], out=edges[1:-1])
-    counts = np.diff(np.flatnonzero(edges))
+    starts = np.flatnonzero(edges)
+    counts = starts[1:] - starts[:-1]
     small = np.empty(len(keys), dtype=bool)
     small[order] = np.repeat(counts < min_size, counts)
     return small

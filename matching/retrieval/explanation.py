@@ -170,7 +170,7 @@ class Explainer:
         """
         n_pairs = hits.n_pairs
         evidence = np.flatnonzero(hits.products != 0)  # lone expansions are 0: no evidence
-        owner = np.arange(n_pairs).repeat(np.diff(hits.bounds)).take(evidence)
+        owner = np.arange(n_pairs).repeat(hits.bounds[1:] - hits.bounds[:-1]).take(evidence)
         products = hits.products.take(evidence)
         # Largest products first within each pair (owner is ascending), the first few kept:
         # np.lexsort((-products, owner))'s order, from two stable sorts, the second a radix

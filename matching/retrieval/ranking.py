@@ -258,15 +258,15 @@ class Matcher:
         # says about itself: fully from ``confident_terms`` distinct terms on, less below, since a
         # two-word query says little of its domain and its first results are a thin sample.
         if evidence is None:
-            evidence = np.diff(vectors.indptr)
+            evidence = vectors.indptr[1:] - vectors.indptr[:-1]
         confidence = np.minimum(1.0, np.asarray(evidence, dtype=np.float64) / self.confident_terms)[:, None]
         reranker = self._reranker()
         prior = reranker.prior_factor(vectors, candidates, confidence)
         scores, hits = reranker.rescore(vectors, candidates, prior, confidence)
-        order = np.argsort(-scores, axis=1, kind="stable")
-        candidates = np.take_along_axis(candidates, order, axis=1)
-        scores = np.take_along_axis(scores, order, axis=1).astype(np.float32, copy=False)
-        pairs = order + np.arange(0, n_queries * depth, depth)[:, None]  # into the hits, row-major
+        # Each request's candidates by score, as flat positions (into the hits too, row-major).
+        pairs = (-scores).argsort(axis=1, kind="stable") + np.arange(0, n_queries * depth, depth)[:, None]
+        candidates = candidates.ravel().take(pairs)
+        scores = scores.ravel().take(pairs).astype(np.float32, copy=False)
         if max_per_holder:
             candidates, scores, pairs = reranker.cap_per_holder(candidates, scores, pairs, top_k, max_per_holder)
         rows = candidates[:, :top_k].copy()

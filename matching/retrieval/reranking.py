@@ -81,7 +81,8 @@ class Reranker:
             offsets, columns, values = row_slices(matrix, rows)
             # Flat positions in the dense (request, term) chunk, for one cheap 1-d gather per
             # use; a request's candidates' entries come together, so one offset per request.
-            cells = np.arange(0, (hi - lo) * n_terms, n_terms).repeat(np.diff(offsets[::depth])) + columns
+            starts = offsets[::depth]  # each request's first entry, and the end
+            cells = np.arange(0, (hi - lo) * n_terms, n_terms).repeat(starts[1:] - starts[:-1]) + columns
             found = pair_hits(index, self.min_expansion_terms, rows, offsets, columns, values * dense.take(cells))
             hits.append(found)
             dots = row_sums(found.bounds, found.columns, found.products, n_terms).reshape(hi - lo, depth)
@@ -89,12 +90,12 @@ class Reranker:
             if g <= 0:
                 out[lo:hi] = scores
                 continue
-            first = np.argsort(-scores, axis=1)[:, :m]
-            best = np.take_along_axis(scores, first[:, :1], axis=1)
-            centroids = self.centroids(
-                np.take_along_axis(candidates[lo:hi], first, axis=1),
-                np.take_along_axis(scores, first, axis=1).clip(min=0),
-            )
+            # Flat positions of each request's first m: plain gathers (take_along_axis builds
+            # the same index with a dozen more calls).
+            first = (-scores).argsort(axis=1)[:, :m] + np.arange(0, (hi - lo) * depth, depth)[:, None]
+            flat_scores = scores.ravel()
+            best = flat_scores.take(first[:, :1])
+            centroids = self.centroids(candidates[lo:hi].ravel().take(first), flat_scores.take(first).clip(min=0))
             norms = self.index.row_norms_[candidates[lo:hi]]
             cx = row_sums(offsets, columns, values * centroids.ravel().take(cells), n_terms).reshape(hi - lo, depth)
             cx /= np.where(norms > 0, norms, 1.0)
