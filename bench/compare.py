@@ -17,11 +17,13 @@ side. Each builds its matcher on ``--profiles``; then:
   them, as a batch), the two in turn by block, the collector off as in a batch's worker; one
   block to warm up.
 
-Prints each version's median, p95 and mean, the median of the paired differences (B − A) and
-how often B was faster. ``bench/run.py`` times each engine in its own process, minutes apart:
-the machine's speed drifts by a third in that time (bench/README.md), more than most changes.
-The two versions share the process (its caches, its collector), so the figures are each
-version's cost next to the other, not alone.
+Prints each version's median, p95, mean and slowest request or block, the median of the paired
+differences (B − A) and how often B was faster. The slowest shows what moved a mean: a one-time
+cost that lands on either version (each loads wordfreq's table at its first look-alike) or a
+collection of the collector's oldest generation. ``bench/run.py`` times each engine in its own
+process, minutes apart: the machine's speed drifts by a third in that time (bench/README.md),
+more than most changes. The two versions share the process (its caches, its collector), so the
+figures are each version's cost next to the other, not alone.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ def main() -> None:
         ordered = sorted(values)
         print(
             f"  {revision:>12}  median {statistics.median(ordered):7.3f}  p95 {ordered[int(0.95 * len(ordered))]:7.3f}"
-            f"  mean {statistics.fmean(ordered):7.3f}"
+            f"  mean {statistics.fmean(ordered):7.3f}  max {ordered[-1]:7.3f}"
         )
     differences = [b - a for a, b in zip(*times, strict=True)]
     faster = sum(d < 0 for d in differences)

@@ -236,8 +236,8 @@ class _BlockIdentifier(LanguageIdentifier):
         kept = features[found].tolist()
         lengths = np.fromiter(map(len, encoded), dtype=np.intp, count=len(encoded))
         starts = np.zeros(len(encoded), dtype=np.intp)  # each text's first position in ``states``
-        np.cumsum(lengths[:-1] + gap, out=starts[1:])
-        counted = np.concatenate(([0], np.cumsum(found)))
+        (lengths[:-1] + gap).cumsum(out=starts[1:])
+        counted = np.concatenate(([0], found.cumsum()))
         ends = counted[starts + lengths].tolist()
         return [
             Counter(kept[lo:hi]) if hi > lo else None for lo, hi in zip(counted[starts].tolist(), ends, strict=True)

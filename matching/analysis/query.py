@@ -591,7 +591,7 @@ class QueryAnalyzer:
         # In int32, the index type scipy picks for a matrix this size anyway: building from it
         # skips a conversion, about a third of the construction's time (bench/README.md).
         indptr = np.zeros(len(queries) + 1, dtype=np.int32 if lengths.sum() < 2**31 else np.int64)
-        np.cumsum(lengths, out=indptr[1:])
+        lengths.cumsum(out=indptr[1:])
         total = int(indptr[-1])
         indices = np.fromiter(chain.from_iterable(q.weights.keys() for q in queries), dtype=np.int32, count=total)
         data = np.fromiter(chain.from_iterable(q.weights.values() for q in queries), dtype=np.float32, count=total)

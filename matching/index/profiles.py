@@ -362,7 +362,7 @@ class ProfileIndex:
         phrases = self.expansion_phrases_
         codes = self.expansion_codes_.take(positions)
         sources: list[str | None] = [None] * len(codes)
-        expanded = np.flatnonzero(codes)  # few: most matched terms are the profile's own words
+        expanded = codes.nonzero()[0]  # few: most matched terms are the profile's own words
         for i, code in zip(expanded.tolist(), np.abs(codes.take(expanded)).tolist(), strict=True):
             sources[i] = phrases[code - 1]
         return sources

@@ -42,8 +42,8 @@ def row_slices(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.
     starts = matrix.indptr[rows]
     lengths = matrix.indptr[rows + 1] - starts
     offsets = np.zeros(len(rows) + 1, dtype=matrix.indptr.dtype)
-    np.cumsum(lengths, out=offsets[1:])
-    positions = np.repeat(starts - offsets[:-1], lengths) + np.arange(int(offsets[-1]))
+    lengths.cumsum(out=offsets[1:])
+    positions = (starts - offsets[:-1]).repeat(lengths) + np.arange(int(offsets[-1]))
     return offsets, matrix.indices[positions], matrix.data[positions]
 
 
@@ -81,7 +81,7 @@ def row_sums(offsets: np.ndarray, columns: np.ndarray, values: np.ndarray, n_col
     and bincount itself is used.
     """
     if len(values) < _SCIPY_MIN_SUMMED:
-        owner = np.repeat(np.arange(len(offsets) - 1), offsets[1:] - offsets[:-1])
+        owner = np.arange(len(offsets) - 1).repeat(offsets[1:] - offsets[:-1])
         small: np.ndarray = np.bincount(owner, values, len(offsets) - 1)
         return small
     shape = (len(offsets) - 1, n_columns)

@@ -57,9 +57,9 @@ def features_of(scores: np.ndarray, ceilings: np.ndarray) -> tuple[np.ndarray, n
     """``(coverage, relative)`` of ranked ``scores`` (n_queries, k), each in [0, 1]: scores over
     the request's ceiling (clipped: feedback may push a score past it), and over its best score."""
     ceilings = np.asarray(ceilings, dtype=np.float64)[:, None]
-    coverage = np.clip(scores / np.where(ceilings > 0, ceilings, 1.0), 0.0, 1.0)
+    coverage = np.minimum(np.maximum(scores / np.where(ceilings > 0, ceilings, 1.0), 0.0), 1.0)
     best = scores.max(axis=1, keepdims=True) if scores.shape[1] else np.ones((len(scores), 1))
-    return coverage, np.clip(scores / np.where(best > 0, best, 1.0), 0.0, 1.0)
+    return coverage, np.minimum(np.maximum(scores / np.where(best > 0, best, 1.0), 0.0), 1.0)
 
 
 #: Fitted by ``python bench/calibrate.py`` (see bench/README.md for the command and its output).

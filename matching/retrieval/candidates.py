@@ -102,10 +102,10 @@ def best_columns(scores: np.ndarray, k: int) -> np.ndarray:
         if len(sample) > k:
             floor = np.partition(sample, len(sample) - k)[len(sample) - k]
             if floor > 0:
-                kept = np.flatnonzero(row >= floor)
-                out[i] = kept[np.argpartition(-row[kept], k - 1)[:k]]
+                kept = (row >= floor).nonzero()[0]
+                out[i] = kept[(-row[kept]).argpartition(k - 1)[:k]]
                 continue
-        out[i] = np.argpartition(-row, k - 1)[:k]
+        out[i] = (-row).argpartition(k - 1)[:k]
     return out
 
 

@@ -96,7 +96,7 @@ class Explainer:
         kept_columns = columns.tolist()
         # Rounded in float64, as round(v, 4) would: a float32 value times 10**4 is exact in
         # float64, so rint and the division give the same nearest double.
-        kept_values = np.round(values.astype(np.float64), 4).tolist()
+        kept_values = values.astype(np.float64).round(4).tolist()
         new = tuple.__new__  # MatchedTerm's own __new__ is a Python function: one call more per term
         for b, (q_out, query) in enumerate(zip(out, queries, strict=True)):
             origins = query.origins
@@ -169,19 +169,19 @@ class Explainer:
         are built in Python.
         """
         n_pairs = hits.n_pairs
-        evidence = np.flatnonzero(hits.products != 0)  # lone expansions are 0: no evidence
+        evidence = (hits.products != 0).nonzero()[0]  # lone expansions are 0: no evidence
         owner = np.arange(n_pairs).repeat(hits.bounds[1:] - hits.bounds[:-1]).take(evidence)
         products = hits.products.take(evidence)
         # Largest products first within each pair (owner is ascending), the first few kept:
         # np.lexsort((-products, owner))'s order, from two stable sorts, the second a radix
         # sort when the pairs fit 16 bits: about a third of lexsort's time (bench/README.md).
-        by_product = np.argsort(-products, kind="stable")
+        by_product = (-products).argsort(kind="stable")
         owners = owner.astype(np.uint16) if n_pairs <= 1 << 16 else owner
-        order = by_product.take(np.argsort(owners.take(by_product), kind="stable"))
-        starts = np.searchsorted(owner, np.arange(n_pairs + 1))
+        order = by_product.take(owners.take(by_product).argsort(kind="stable"))
+        starts = owner.searchsorted(np.arange(n_pairs + 1))
         rank = np.arange(len(order)) - starts[owner[order]]
         keep = order[rank < self.explain_terms]
-        bounds = np.searchsorted(owner[keep], np.arange(n_pairs + 1)).tolist()
+        bounds = owner[keep].searchsorted(np.arange(n_pairs + 1)).tolist()
         chosen = evidence.take(keep)
         expanded = self.index.expansion_sources_at(hits.positions.take(chosen))
         return bounds, hits.columns.take(chosen), products.take(keep), expanded

@@ -70,7 +70,8 @@ class Reranker:
         index = self.index
         n_terms, matrix = index.n_terms, index.matrix_
         g, m = self.feedback_weight, min(self.feedback_docs, depth)
-        prior = np.broadcast_to(prior, candidates.shape)
+        if not (isinstance(prior, np.ndarray) and prior.shape == candidates.shape):  # as it usually is
+            prior = np.broadcast_to(prior, candidates.shape)
         out = np.empty((n_queries, depth))
         hits = []
         chunk = max(1, self.chunk_cells // max(n_terms, 1))
