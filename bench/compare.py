@@ -19,8 +19,8 @@ side. Each builds its matcher on ``--profiles``; then:
 
 Prints each version's median, p95, mean and slowest request or block, the median of the paired
 differences (B − A) and how often B was faster. The slowest shows what moved a mean: a one-time
-cost that lands on either version (each loads wordfreq's table at its first look-alike) or a
-collection of the collector's oldest generation. ``bench/run.py`` times each engine in its own
+cost, such as wordfreq's table, which the process reads once, at the first look-alike either
+version meets, or a collection of the collector's oldest generation. ``bench/run.py`` times each engine in its own
 process, minutes apart: the machine's speed drifts by a third in that time (bench/README.md),
 more than most changes. The two versions share the process (its caches, its collector), so the
 figures are each version's cost next to the other, not alone.
