@@ -80,9 +80,10 @@ def main() -> None:
     print(f"chunk: {len(rows):,} candidate rows, {len(columns):,} entries")
     print(f"row sums: row_sums {1e6 * least(lambda: row_sums(offsets, columns, weights, n_terms)):7.1f} µs, ", end="")
     print(f"np.bincount {1e6 * least(lambda: np.bincount(owner, weights, len(rows))):7.1f} µs")
-    # dense_rows on some rows of a block (its own writing) and on all rows (toarray).
+    # dense_rows on some rows of a block (its own writing) against scipy's slice and toarray.
     some = least(lambda: dense_rows(vectors, 32, 64))
-    sliced = least(lambda: vectors[32:64].toarray())
+    matrix = vectors.to_csr()
+    sliced = least(lambda: matrix[32:64].toarray())
     print(f"dense rows 32:64 of {vectors.shape[0]}: dense_rows {1e6 * some:6.1f} µs, ", end="")
     print(f"slice and toarray {1e6 * sliced:6.1f} µs")
     # Where row_sums switches from bincount to scipy's product (_SCIPY_MIN_SUMMED): the two

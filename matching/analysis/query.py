@@ -24,7 +24,6 @@ from operator import attrgetter, is_not, not_
 from typing import Any, cast
 
 import numpy as np
-import scipy.sparse as sp
 
 from matching.analysis.arabic import is_arabic_word
 from matching.analysis.language import CROSS_LINGUAL, DetectedLanguage, detect_languages
@@ -33,6 +32,7 @@ from matching.analysis.lexicon import Entry, PhraseLexicon
 from matching.analysis.text import Token, get_analyzer
 from matching.analysis.typos import TypoCorrector, _french_frequencies
 from matching.index.profiles import ProfileIndex
+from matching.index.sparse import SparseRows
 
 _TERM = attrgetter("term")
 _DISPLAY = attrgetter("display")
@@ -578,23 +578,13 @@ class QueryAnalyzer:
                     query_origins.setdefault(column, origins[column])
         return query
 
-    def vectorize(self, queries: list[AnalysedQuery]) -> sp.csr_matrix:
-        """Query weights as a matrix of shape (n_queries, n_terms), float32.
+    def vectorize(self, queries: list[AnalysedQuery]) -> SparseRows:
+        """Query weights as rows of shape (n_queries, n_terms), float32.
 
         The index's entries already carry idf (BM25 impacts), so request terms are not weighted
         by idf again; rows are not normalised either, since a request's score is a sum of its
         terms' impacts (the shown score is calibrated apart, see :mod:`matching.retrieval.calibration`).
-        Built directly from arrays: on a single request, sparse-matrix arithmetic would cost
-        more in overhead than in work.
+        Plain arrays, not a scipy matrix: on a single request, making the matrix would cost more
+        than the products it takes part in (see :class:`matching.index.sparse.SparseRows`).
         """
-        lengths = np.fromiter((len(q.weights) for q in queries), dtype=np.int64, count=len(queries))
-        # In int32, the index type scipy picks for a matrix this size anyway: building from it
-        # skips a conversion, about a third of the construction's time (bench/README.md).
-        indptr = np.zeros(len(queries) + 1, dtype=np.int32 if lengths.sum() < 2**31 else np.int64)
-        lengths.cumsum(out=indptr[1:])
-        total = int(indptr[-1])
-        indices = np.fromiter(chain.from_iterable(q.weights.keys() for q in queries), dtype=np.int32, count=total)
-        data = np.fromiter(chain.from_iterable(q.weights.values() for q in queries), dtype=np.float32, count=total)
-        matrix = sp.csr_matrix((data, indices, indptr), shape=(len(queries), self.index_.n_terms))
-        matrix.sort_indices()
-        return matrix
+        return SparseRows.from_rows([q.weights for q in queries], self.index_.n_terms)

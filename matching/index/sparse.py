@@ -2,10 +2,101 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import chain
+
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["dense_rows", "long_rows", "row_entries", "row_slices", "row_sums"]
+__all__ = ["SparseRows", "dense_rows", "long_rows", "row_entries", "row_slices", "row_sums"]
+
+
+@dataclass(frozen=True, slots=True)
+class SparseRows:
+    """Rows of a sparse matrix as CSR arrays, each row's columns sorted and distinct: a block of
+    requests' term weights (:meth:`matching.analysis.query.QueryAnalyzer.vectorize`).
+
+    A scipy matrix checks and converts its arrays whenever one is made, some seventy Python
+    calls, and its products go through as many more: on one request, more than the products
+    themselves cost (bench/README.md). These rows are made once, in the canonical form a scipy
+    matrix would hold them in, and become one (:meth:`to_csr`) for a block's sparse products.
+
+    Parameters
+    ----------
+    data : ndarray of shape (nnz,)
+    indices : ndarray of int32, shape (nnz,)
+        Columns, sorted and distinct within each row.
+    indptr : ndarray of shape (n_rows + 1,)
+        Row ``i``'s entries are at ``indptr[i]:indptr[i + 1]``; ``indptr[0]`` is 0.
+    n_columns : int
+    """
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    n_columns: int
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[int, float]], n_columns: int) -> SparseRows:
+        """The rows of ``{column: value}`` dictionaries, their columns sorted, values in float32."""
+        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        # int32 row pointers, the index type scipy picks for such a matrix: a block's matrix
+        # (to_csr) is made without converting them.
+        indptr = np.zeros(len(rows) + 1, dtype=np.int32 if lengths.sum() < 2**31 else np.int64)
+        lengths.cumsum(out=indptr[1:])
+        total = int(indptr[-1])
+        indices = np.fromiter(chain.from_iterable(rows), dtype=np.int32, count=total)
+        data = np.fromiter(chain.from_iterable(row.values() for row in rows), dtype=np.float32, count=total)
+        if len(rows) != 1:
+            # scipy sorts each row's entries apart, in C: a block's 14,000 entries in 18 µs, where
+            # one argsort of (row, column) keys takes 480 µs (bench/README.md).
+            matrix = sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_columns))
+            matrix.sort_indices()
+            return cls(matrix.data, matrix.indices, matrix.indptr, n_columns)
+        # Columns are distinct (dictionary keys): any sort gives the order scipy's gives.
+        order = indices.argsort()
+        return cls(data.take(order), indices.take(order), indptr, n_columns)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.indptr) - 1, self.n_columns
+
+    @property
+    def nnz(self) -> int:
+        return len(self.data)
+
+    def rows(self, lo: int, hi: int) -> SparseRows:
+        """Rows ``lo:hi``, ``hi`` clipped to the row count as a slice would be (views of these
+        rows' arrays, row pointers shifted to start at 0)."""
+        hi = min(hi, self.shape[0])
+        start, end = int(self.indptr[lo]), int(self.indptr[hi])
+        return SparseRows(
+            self.data[start:end], self.indices[start:end], self.indptr[lo : hi + 1] - start, self.n_columns
+        )
+
+    def to_csr(self) -> sp.csr_matrix:
+        """The same rows as a scipy CSR matrix (sharing these arrays)."""
+        matrix = sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+        matrix.has_canonical_format = True  # as built: spares scipy the check
+        return matrix
+
+    def dot(self, dense: np.ndarray) -> np.ndarray:
+        """``self.to_csr() @ dense`` for ``dense`` of shape (n_columns,) or (n_columns, m): the
+        same values, bit for bit (tested), of shape (n_rows,) or (n_rows, m).
+
+        scipy adds each row's products one after the other, in the operands' common type; on
+        one row, numpy does the same without the matrix: down the first axis of a 2-D array its
+        reduction adds row after row, while along a 1-D array it sums pairwise, so there the
+        sequential ``np.add.accumulate`` is used.
+        """
+        if self.shape[0] != 1:
+            return np.asarray(self.to_csr() @ dense)
+        if dense.ndim == 2:
+            return np.add.reduce(self.data[:, None] * dense.take(self.indices, axis=0), axis=0, keepdims=True)
+        products = self.data * dense.take(self.indices)
+        if len(products) == 0:
+            return np.zeros(1, dtype=products.dtype)
+        return np.add.accumulate(products)[-1:]
 
 
 def row_entries(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -95,20 +186,15 @@ def row_sums(offsets: np.ndarray, columns: np.ndarray, values: np.ndarray, n_col
 _SCIPY_MIN_SUMMED = 8192
 
 
-def dense_rows(vectors: sp.csr_matrix, lo: int, hi: int) -> np.ndarray:
-    """Rows ``lo:hi`` of a CSR matrix as a dense array, as ``vectors[lo:hi].toarray()`` gives them.
-
-    All rows by ``toarray``; some rows written into zeros directly, which skips scipy's sliced
-    copy (figures in bench/README.md). A matrix with duplicate entries (which ``toarray`` sums)
-    goes through scipy.
-    """
-    if lo == 0 and hi == vectors.shape[0]:
-        return vectors.toarray()
-    if not vectors.has_canonical_format:
-        return vectors[lo:hi].toarray()
+def dense_rows(vectors: SparseRows, lo: int, hi: int) -> np.ndarray:
+    """Rows ``lo:hi`` as a dense array of shape (hi - lo, n_columns), as
+    ``vectors.to_csr()[lo:hi].toarray()`` gives them, written into zeros directly."""
     indptr = vectors.indptr
     start, end = int(indptr[lo]), int(indptr[hi])
-    dense = np.zeros((hi - lo, vectors.shape[1]), dtype=vectors.dtype)
-    owner = np.repeat(np.arange(hi - lo), indptr[lo + 1 : hi + 1] - indptr[lo:hi])
+    dense = np.zeros((hi - lo, vectors.n_columns), dtype=vectors.data.dtype)
+    if hi - lo == 1:
+        dense[0, vectors.indices[start:end]] = vectors.data[start:end]
+        return dense
+    owner = np.arange(hi - lo).repeat(indptr[lo + 1 : hi + 1] - indptr[lo:hi])
     dense[owner, vectors.indices[start:end]] = vectors.data[start:end]
     return dense

@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from matching.index.profiles import ProfileIndex
-from matching.index.sparse import long_rows
+from matching.index.sparse import SparseRows, long_rows
 from matching.retrieval.filters import MatchFilters
 
 __all__ = [
@@ -64,9 +64,9 @@ class CandidateGenerator:
         return entry
 
 
-def first_stage_scores(vectors: sp.csr_matrix, postings: sp.csr_matrix, dropped: np.ndarray | None) -> np.ndarray:
+def first_stage_scores(vectors: SparseRows, postings: sp.csr_matrix, dropped: np.ndarray | None) -> np.ndarray:
     """Scores of shape (n_queries, n_allowed): ``vectors`` without their ``dropped`` terms
-    (see :func:`_without_terms`) times the inverted index ``postings`` (n_terms, n_allowed).
+    (see :func:`without_terms`) times the inverted index ``postings`` (n_terms, n_allowed).
 
     A block of requests is one sparse product. A single request gathers its terms' postings
     and sums them with ``bincount``, without a sparse product's set-up, about twice as fast
@@ -74,7 +74,7 @@ def first_stage_scores(vectors: sp.csr_matrix, postings: sp.csr_matrix, dropped:
     """
     if vectors.shape[0] != 1:
         first_stage = vectors if dropped is None else without_terms(vectors, dropped)
-        return (first_stage @ postings).toarray()
+        return (first_stage.to_csr() @ postings).toarray()
     columns, values = vectors.indices, vectors.data
     if dropped is not None:
         keep = kept_entries(vectors, dropped)
@@ -113,7 +113,7 @@ def best_columns(scores: np.ndarray, k: int) -> np.ndarray:
 _SAMPLE_STEP = 8
 
 
-def without_terms(vectors: sp.csr_matrix, dropped: np.ndarray) -> sp.csr_matrix:
+def without_terms(vectors: SparseRows, dropped: np.ndarray) -> SparseRows:
     """``vectors`` without the columns marked in ``dropped`` (boolean, shape (n_terms,)).
 
     A row made only of dropped columns keeps them all (else its request would find nothing).
@@ -124,10 +124,10 @@ def without_terms(vectors: sp.csr_matrix, dropped: np.ndarray) -> sp.csr_matrix:
     row_of = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
     indptr = np.zeros_like(vectors.indptr)
     np.cumsum(np.bincount(row_of[keep], minlength=vectors.shape[0]), out=indptr[1:])
-    return sp.csr_matrix((vectors.data[keep], vectors.indices[keep], indptr), shape=vectors.shape)
+    return SparseRows(vectors.data[keep], vectors.indices[keep], indptr, vectors.n_columns)
 
 
-def kept_entries(vectors: sp.csr_matrix, dropped: np.ndarray) -> np.ndarray:
+def kept_entries(vectors: SparseRows, dropped: np.ndarray) -> np.ndarray:
     """Boolean mask over the stored entries of ``vectors``: those whose column is not
     ``dropped``, and every entry of a row that would otherwise keep none."""
     keep = ~dropped[vectors.indices]

@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from matching.index.profiles import ProfileIndex
+from matching.index.sparse import SparseRows
 
 __all__ = ["DomainPrior"]
 
@@ -54,14 +55,14 @@ class DomainPrior:
         self.slots_ = slots
         return self
 
-    def domain_scores(self, queries: sp.csr_matrix) -> np.ndarray:
+    def domain_scores(self, queries: SparseRows) -> np.ndarray:
         """Array of shape (n_queries, n_domains) in [0, 1]; each row's best domain scores 1."""
-        sims = np.asarray(queries @ self.centroids_by_term_, dtype=np.float32)
+        sims = np.asarray(queries.dot(self.centroids_by_term_), dtype=np.float32)
         top = sims.max(axis=1, keepdims=True)
         np.divide(sims, top, out=sims, where=top > 0)
         return sims**self.sharpness
 
-    def boost(self, queries: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    def boost(self, queries: SparseRows, rows: np.ndarray) -> np.ndarray:
         """Boost in [0, 1] of profiles ``rows`` (shape (n_queries, k)) for each query.
 
         A profile's boost is the score of its best-suggested domain.

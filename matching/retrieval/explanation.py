@@ -11,11 +11,10 @@ from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 
 from matching.analysis.query import AnalysedQuery, TermOrigin
 from matching.index.profiles import ProfileIndex
-from matching.index.sparse import dense_rows, row_slices
+from matching.index.sparse import SparseRows, dense_rows, row_slices
 from matching.retrieval.evidence import PairHits, pair_hits
 
 __all__ = ["Explainer", "MatchedTerm", "explained_term", "matched_term", "term_label"]
@@ -119,7 +118,7 @@ class Explainer:
         return out
 
     def contributions(
-        self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray
+        self, vectors: SparseRows, query_rows: np.ndarray, profile_rows: np.ndarray
     ) -> Iterator[tuple[int, list[int], list[float], list[str | None]]]:
         """Yield ``(pair, columns, values, expanded)``: the top terms of each (query, profile)
         pair, and for each the technical phrase of the profile it came through when the profile
@@ -130,14 +129,13 @@ class Explainer:
         for pair, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             yield pair, kept_columns[lo:hi], kept_values[lo:hi], expanded[lo:hi]
 
-    def hits_of_pairs(self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray) -> PairHits:
+    def hits_of_pairs(self, vectors: SparseRows, query_rows: np.ndarray, profile_rows: np.ndarray) -> PairHits:
         """The hits of (``vectors[query_rows[i]]``, ``profile_rows[i]``) pairs, in that order.
 
         Requests are made dense a few at a time (``chunk_cells``) and the profile rows' terms of
         their pairs are gathered at once, so each product is a 1-d gather.
         """
         n_terms, matrix = self.index.n_terms, self.index.matrix_
-        vectors = vectors.tocsr()
         by_query = np.argsort(query_rows, kind="stable")
         sorted_queries = query_rows[by_query]
         chunk = max(1, self.chunk_cells // max(n_terms, 1))

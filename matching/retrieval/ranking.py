@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 
 from matching.analysis.language import DetectedLanguage
 from matching.analysis.query import AnalysedQuery, QueryAnalyzer
 from matching.data.taxonomy import domain_codes
 from matching.index.profiles import ProfileIndex
+from matching.index.sparse import SparseRows
 from matching.retrieval.calibration import DEFAULT_CALIBRATION, ScoreCalibration
 from matching.retrieval.candidates import CandidateGenerator, FilteredIndex, best_columns, first_stage_scores
 from matching.retrieval.domain_prior import DomainPrior
@@ -206,7 +206,7 @@ class Matcher:
 
     def _rank_vectors(
         self,
-        vectors: sp.csr_matrix,
+        vectors: SparseRows,
         filters: MatchFilters,
         top_k: int,
         max_per_holder: int | None = None,
@@ -225,7 +225,7 @@ class Matcher:
         if n_queries > step:  # rows are independent: score a few at a time, in bounded memory
             parts = [
                 self._rank_vectors(
-                    vectors[i : i + step],
+                    vectors.rows(i, i + step),
                     filters,
                     top_k,
                     max_per_holder,
@@ -276,7 +276,7 @@ class Matcher:
         rows[none] = -1
         pairs[none] = -1
         top[none] = 0.0
-        ceilings = vectors @ self.index.max_impact_
+        ceilings = vectors.dot(self.index.max_impact_)
         top = top if self.calibration is None else self.calibration.transform(top, ceilings, evidence)
         if rows.shape[1] < top_k:  # fewer profiles than top_k
             pad = ((0, 0), (0, top_k - rows.shape[1]))
@@ -305,7 +305,7 @@ class Matcher:
         return Explainer(self.index, self.explain_terms, self.min_expansion_terms, DENSE_CHUNK_CELLS)
 
     def _contributions(
-        self, vectors: sp.csr_matrix, query_rows: np.ndarray, profile_rows: np.ndarray
+        self, vectors: SparseRows, query_rows: np.ndarray, profile_rows: np.ndarray
     ) -> Iterator[tuple[int, list[int], list[float], list[str | None]]]:
         """See :meth:`matching.retrieval.explanation.Explainer.contributions`."""
         return self._explainer().contributions(vectors, query_rows, profile_rows)

@@ -4,10 +4,9 @@ and the cap of results per holder."""
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from matching.index.profiles import ProfileIndex
-from matching.index.sparse import dense_rows, long_rows, row_slices, row_sums
+from matching.index.sparse import SparseRows, dense_rows, long_rows, row_slices, row_sums
 from matching.retrieval.domain_prior import DomainPrior
 from matching.retrieval.evidence import PairHits, pair_hits
 
@@ -40,9 +39,7 @@ class Reranker:
         self.min_expansion_terms = min_expansion_terms
         self.chunk_cells = chunk_cells
 
-    def prior_factor(
-        self, vectors: sp.csr_matrix, candidates: np.ndarray, confidence: np.ndarray
-    ) -> np.ndarray | float:
+    def prior_factor(self, vectors: SparseRows, candidates: np.ndarray, confidence: np.ndarray) -> np.ndarray | float:
         """Domain-prior multiplier in [1 - prior_weight, 1] for each candidate, shape like ``candidates``;
         ``confidence`` of shape (n_queries, 1) scales the prior's weight per request."""
         if self.domain_prior is None or self.prior_weight <= 0:
@@ -52,7 +49,7 @@ class Reranker:
         return (1.0 - weight) + weight * boost
 
     def rescore(
-        self, vectors: sp.csr_matrix, candidates: np.ndarray, prior: np.ndarray | float, confidence: np.ndarray
+        self, vectors: SparseRows, candidates: np.ndarray, prior: np.ndarray | float, confidence: np.ndarray
     ) -> tuple[np.ndarray, list[PairHits]]:
         """Final scores of the candidates, shape like ``candidates``: exact BM25 scores (every
         term counted) times the prior, with pseudo-relevance feedback when ``feedback_weight`` > 0;
