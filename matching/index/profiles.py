@@ -374,7 +374,7 @@ class ProfileIndex:
 
     @property
     def n_terms(self) -> int:
-        return self.matrix_.shape[1]
+        return len(self.idf_)  # matrix_.shape[1], without scipy's property (a few calls per request)
 
 
 def bm25_idf(df: np.ndarray, n_documents: int) -> np.ndarray:

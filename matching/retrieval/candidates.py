@@ -100,7 +100,9 @@ def best_columns(scores: np.ndarray, k: int) -> np.ndarray:
     for i, row in enumerate(scores):
         sample = row[::_SAMPLE_STEP]
         if len(sample) > k:
-            floor = np.partition(sample, len(sample) - k)[len(sample) - k]
+            sample = sample.copy()  # np.partition's copy, without its wrapper
+            sample.partition(len(sample) - k)
+            floor = sample[len(sample) - k]
             if floor > 0:
                 kept = (row >= floor).nonzero()[0]
                 out[i] = kept[(-row[kept]).argpartition(k - 1)[:k]]
