@@ -11,14 +11,14 @@ import scipy.sparse as sp
 __all__ = ["SparseRows", "dense_rows", "long_rows", "row_entries", "row_slices", "row_sums"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # no element-wise __eq__ of arrays: compared by identity
 class SparseRows:
     """Rows of a sparse matrix as CSR arrays, each row's columns sorted and distinct: a block of
     requests' term weights (:meth:`matching.analysis.query.QueryAnalyzer.vectorize`).
 
     A scipy matrix checks and converts its arrays whenever one is made, some seventy Python
-    calls, and its products go through as many more: on one request, more than the products
-    themselves cost (bench/README.md). These rows are made once, in the canonical form a scipy
+    calls, and each of its products some twenty-five more: on one request, more than the
+    products themselves cost (bench/README.md). These rows are made once, in the canonical form a scipy
     matrix would hold them in, and become one (:meth:`to_csr`) for a block's sparse products.
 
     Parameters
@@ -48,8 +48,8 @@ class SparseRows:
         indices = np.fromiter(chain.from_iterable(rows), dtype=np.int32, count=total)
         data = np.fromiter(chain.from_iterable(row.values() for row in rows), dtype=np.float32, count=total)
         if len(rows) != 1:
-            # scipy sorts each row's entries apart, in C: a block's 14,000 entries in 18 µs, where
-            # one argsort of (row, column) keys takes 480 µs (bench/README.md).
+            # scipy sorts each row's entries apart, in C: a block's 14,000 entries in about 110 µs,
+            # where one argsort of (row, column) keys takes 200-550 µs (bench/README.md).
             matrix = sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_columns))
             matrix.sort_indices()
             return cls(matrix.data, matrix.indices, matrix.indptr, n_columns)
