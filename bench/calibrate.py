@@ -50,7 +50,7 @@ def examples(name: str, as_of: date) -> pd.DataFrame:
         vectors = analyzer.vectorize(queries)
         evidence = np.array([q.evidence_terms for q in queries])
         picked, scores, _ = matcher._rank_vectors(vectors, filters, 10, evidence=evidence)
-        coverage, relative = features_of(scores, vectors @ matcher.index.max_impact_)
+        coverage, relative = features_of(scores, vectors.dot(matcher.index.max_impact_))
         for b, request_id in enumerate(block["id"]):
             for k in range(picked.shape[1]):
                 if picked[b, k] >= 0:
